@@ -1,0 +1,151 @@
+import { CreateQueueCommand } from '@aws-sdk/client-sqs';
+import { and, eq, sql } from 'drizzle-orm';
+import { Hono } from 'hono';
+import * as v from 'valibot';
+import { parseVersion } from '../../../schema/objects/base.ts';
+import { InstanceObject } from '../../../schema/objects/instance.ts';
+import { computeNodes, services } from '../../../schema/tables/index.ts';
+import { computeQueueName } from '../../shared/aws.ts';
+import { BadRequest, Conflict } from '../../shared/errors.ts';
+import type { AppEnv } from '../context.ts';
+import { readJson } from '../middleware/validate.ts';
+import { HostName } from './credentials.ts';
+
+const COMPUTE_BINARY = 'nova-compute';
+
+/** Objects every command carries; an agent must understand their current major version. */
+const REQUIRED_OBJECTS = [InstanceObject];
+
+const Resources = {
+  vcpus: v.pipe(v.number(), v.integer(), v.minValue(1)),
+  memory_mb: v.pipe(v.number(), v.integer(), v.minValue(1)),
+  local_gb: v.pipe(v.number(), v.integer(), v.minValue(0)),
+};
+
+const Register = v.object({
+  host: HostName,
+  availability_zone: v.pipe(v.string(), v.minLength(1), v.maxLength(255)),
+  hypervisor_hostname: v.pipe(v.string(), v.minLength(1), v.maxLength(255)),
+  hypervisor_type: v.pipe(v.string(), v.minLength(1), v.maxLength(255)),
+  hypervisor_version: v.pipe(v.number(), v.integer()),
+  ...Resources,
+  supported_objects: v.record(
+    v.string(),
+    v.pipe(v.string(), v.regex(/^\d+\.\d+$/, 'object versions are major.minor')),
+  ),
+});
+
+const Report = v.object({
+  ...Resources,
+  metrics: v.pipe(
+    v.array(
+      v.object({
+        name: v.pipe(v.string(), v.minLength(1), v.maxLength(255)),
+        value: v.number(),
+        timestamp: v.pipe(v.string(), v.isoTimestamp()),
+        source: v.string(),
+      }),
+    ),
+    v.maxLength(100),
+  ),
+  instances: v.array(v.string()),
+});
+
+function refuseOutdatedAgent(supported: Record<string, string>): void {
+  for (const type of REQUIRED_OBJECTS) {
+    const theirs = supported[type.name];
+    const required = parseVersion(type.version).major;
+    if (!theirs || parseVersion(theirs).major !== required) {
+      throw new BadRequest(
+        `supported_objects: this control plane sends ${type.name} ${required}.x, the agent understands ${theirs ?? 'none'}; upgrade the agent`,
+      );
+    }
+  }
+}
+
+export const registrationRoutes = new Hono<AppEnv>()
+  .post('/register', async (c) => {
+    const body = await readJson(c, Register);
+    if (body.host !== c.var.host)
+      throw new BadRequest(`host: the credential is for ${c.var.host}, not ${body.host}`);
+    refuseOutdatedAgent(body.supported_objects);
+    // CreateQueue is idempotent for identical attributes, so re-registering is safe.
+    const queue = await c.var.sqs.send(
+      new CreateQueueCommand({
+        QueueName: computeQueueName(c.var.config, body.host),
+        Attributes: { FifoQueue: 'true', ContentBasedDeduplication: 'false', VisibilityTimeout: '120' },
+      }),
+    );
+    const db = c.var.db.$primary;
+    const now = new Date();
+    await db
+      .insert(services)
+      .values({
+        host: body.host,
+        binary: COMPUTE_BINARY,
+        topic: 'compute',
+        availability_zone: body.availability_zone,
+        queue_url: queue.QueueUrl ?? null,
+        supported_objects: body.supported_objects,
+        last_seen_at: now,
+        created_at: now,
+      })
+      .onDuplicateKeyUpdate({
+        set: {
+          availability_zone: body.availability_zone,
+          queue_url: queue.QueueUrl ?? null,
+          supported_objects: body.supported_objects,
+          last_seen_at: now,
+          updated_at: now,
+        },
+      });
+    const [service] = await db
+      .select({ id: services.id })
+      .from(services)
+      .where(and(eq(services.host, body.host), eq(services.binary, COMPUTE_BINARY), eq(services.deleted, 0)));
+    if (!service) throw new Conflict(`service for host ${body.host} vanished during registration`);
+    const resources = {
+      hypervisor_type: body.hypervisor_type,
+      hypervisor_version: body.hypervisor_version,
+      availability_zone: body.availability_zone,
+      vcpus: body.vcpus,
+      memory_mb: body.memory_mb,
+      local_gb: body.local_gb,
+    };
+    await db
+      .insert(computeNodes)
+      .values({
+        service_id: service.id,
+        host: body.host,
+        hypervisor_hostname: body.hypervisor_hostname,
+        metrics: [],
+        created_at: now,
+        ...resources,
+      })
+      .onDuplicateKeyUpdate({ set: { ...resources, service_id: service.id, updated_at: now } });
+    return c.json({ host: body.host, report_interval_seconds: c.var.config.REPORT_INTERVAL_SECONDS });
+  })
+  .post('/report', async (c) => {
+    const report = await readJson(c, Report);
+    const db = c.var.db.$primary;
+    const now = new Date();
+    const seen = await db
+      .update(services)
+      .set({ last_seen_at: now, report_count: sql`${services.report_count} + 1` })
+      .where(
+        and(eq(services.host, c.var.host), eq(services.binary, COMPUTE_BINARY), eq(services.deleted, 0)),
+      );
+    if (seen.rowsAffected === 0) throw new Conflict(`Host ${c.var.host} is not registered: register first`);
+    // Totals and metrics only: usage belongs to claims, never to host reports.
+    await db
+      .update(computeNodes)
+      .set({
+        vcpus: report.vcpus,
+        memory_mb: report.memory_mb,
+        local_gb: report.local_gb,
+        metrics: report.metrics,
+        updated_at: now,
+      })
+      .where(and(eq(computeNodes.host, c.var.host), eq(computeNodes.deleted, 0)));
+    return c.body(null, 204);
+  });

@@ -1,0 +1,62 @@
+import type { Context } from 'hono';
+import type { instanceFaults, instances } from '../../../schema/tables/index.ts';
+import { STATUSES_WITH_PROGRESS, serverStatus } from '../../compute/server-status.ts';
+import { sha256Hex } from '../../shared/encoding.ts';
+import type { AppEnv } from '../context.ts';
+import { bookmarkLink, resourceLinks } from '../links.ts';
+
+type InstanceRow = typeof instances.$inferSelect;
+type FaultRow = typeof instanceFaults.$inferSelect;
+
+/** The core view plus the view extensions (extended status, AZ, server attributes for admins). */
+export async function serverDetail(c: Context<AppEnv>, instance: InstanceRow, fault: FaultRow | undefined) {
+  const status = serverStatus(instance.vm_state, instance.task_state);
+  const isAdmin = c.var.caller.isAdmin;
+  // host_id hides the host name but lets a project see which of its servers share a host.
+  const hostId = instance.host
+    ? (await sha256Hex(`${instance.project_id}${instance.host}`)).slice(0, 56)
+    : '';
+  return {
+    id: instance.uuid,
+    name: instance.display_name,
+    status,
+    tenant_id: instance.project_id,
+    user_id: instance.user_id,
+    metadata: instance.metadata,
+    host_id: hostId,
+    image: { id: instance.image_ref, links: bookmarkLink(c, 'images', instance.image_ref) },
+    flavor: { id: instance.flavor.flavorid, links: bookmarkLink(c, 'flavors', instance.flavor.flavorid) },
+    created: instance.created_at.toISOString(),
+    updated: (instance.updated_at ?? instance.created_at).toISOString(),
+    addresses: {},
+    access_ip_v4: '',
+    access_ip_v6: '',
+    key_name: instance.key_name,
+    links: resourceLinks(c, 'servers', instance.uuid),
+    ...(STATUSES_WITH_PROGRESS.has(status) ? { progress: instance.progress } : {}),
+    ...(status === 'ERROR' && fault
+      ? {
+          fault: {
+            code: fault.code,
+            created: fault.created_at.toISOString(),
+            message: fault.message,
+            ...(isAdmin || fault.code !== 500 ? { details: fault.details ?? '' } : {}),
+          },
+        }
+      : {}),
+    'os-extended-status:vm_state': instance.vm_state,
+    'os-extended-status:task_state': instance.task_state,
+    'os-extended-status:power_state': instance.power_state,
+    'os-extended-status:locked_by': null,
+    'os-extended-availability-zone:availability_zone': instance.availability_zone ?? '',
+    'os-server-usage:launched_at': instance.launched_at?.toISOString() ?? null,
+    'os-server-usage:terminated_at': instance.terminated_at?.toISOString() ?? null,
+    ...(isAdmin
+      ? {
+          'os-extended-server-attributes:host': instance.host,
+          'os-extended-server-attributes:hypervisor_hostname': instance.node,
+          'os-extended-server-attributes:instance_name': `instance-${instance.id.toString(16).padStart(8, '0')}`,
+        }
+      : {}),
+  };
+}

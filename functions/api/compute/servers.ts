@@ -1,0 +1,261 @@
+import { StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { and, desc, eq, inArray, lt, or, type SQL } from 'drizzle-orm';
+import { Hono } from 'hono';
+import * as v from 'valibot';
+import type { PrimaryDb } from '../../../schema/db.ts';
+import { computeNodes, flavors, instanceFaults, instances } from '../../../schema/tables/index.ts';
+import { startAction } from '../../compute/instance-actions.ts';
+import { recordFault } from '../../compute/instance-faults.ts';
+import { transitionInstance } from '../../compute/instance-states.ts';
+import { stateMachineArn } from '../../shared/aws.ts';
+import { BadRequest, NotFound, ServiceUnavailable } from '../../shared/errors.ts';
+import type { AppEnv, Caller } from '../context.ts';
+import { resourceLinks } from '../links.ts';
+import { readJson, readQuery } from '../middleware/validate.ts';
+import { authorize } from '../policy.ts';
+import { serverDetail } from './server-view.ts';
+
+export const SERVERS_EXTENSION = {
+  alias: 'servers',
+  name: 'Servers',
+  description: 'Servers.',
+  version: 1,
+  core: true,
+} as const;
+
+// image_ref is a uuid or an href whose last path segment is one (Havana v3).
+const ImageRef = v.pipe(
+  v.string(),
+  v.transform((ref) => ref.split('/').pop() ?? ''),
+  v.uuid('image_ref must be an image uuid or an href ending in one'),
+);
+
+const CreateServer = v.object({
+  server: v.object({
+    name: v.pipe(v.string(), v.trim(), v.minLength(1, 'name must not be empty'), v.maxLength(255)),
+    image_ref: ImageRef,
+    flavor_ref: v.pipe(
+      v.string(),
+      v.transform((ref) => ref.split('/').pop() ?? ''),
+      v.minLength(1, 'flavor_ref must name a flavor'),
+    ),
+    availability_zone: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(255))),
+    'os-availability-zone:availability_zone': v.optional(
+      v.pipe(v.string(), v.minLength(1), v.maxLength(255)),
+    ),
+    metadata: v.optional(
+      v.pipe(
+        v.record(v.pipe(v.string(), v.minLength(1), v.maxLength(255)), v.pipe(v.string(), v.maxLength(255))),
+        v.check((metadata) => Object.keys(metadata).length <= 128, 'at most 128 metadata items'),
+      ),
+      {},
+    ),
+  }),
+});
+
+const ListQuery = v.object({
+  limit: v.optional(v.pipe(v.string(), v.toNumber(), v.integer(), v.minValue(1), v.maxValue(1000))),
+  marker: v.optional(v.pipe(v.string(), v.uuid('marker must be a server id'))),
+  all_tenants: v.optional(v.picklist(['0', '1', 'true', 'false', 'True', 'False'])),
+});
+
+const DEFAULT_PAGE_SIZE = 1000;
+
+/** Members only ever see their own project: another project's server is simply not found. */
+function projectScope(caller: Caller, allTenants: boolean): SQL | undefined {
+  return caller.isAdmin && allTenants ? undefined : eq(instances.project_id, caller.projectId);
+}
+
+async function findInstance(db: PrimaryDb, caller: Caller, uuid: string) {
+  const [instance] = await db
+    .select()
+    .from(instances)
+    .where(and(eq(instances.uuid, uuid), eq(instances.deleted, 0), projectScope(caller, caller.isAdmin)));
+  return instance;
+}
+
+async function latestFaults(db: PrimaryDb, uuids: string[]) {
+  if (uuids.length === 0) return new Map<string, typeof instanceFaults.$inferSelect>();
+  const rows = await db
+    .select()
+    .from(instanceFaults)
+    .where(and(inArray(instanceFaults.instance_uuid, uuids), eq(instanceFaults.deleted, 0)))
+    .orderBy(desc(instanceFaults.created_at), desc(instanceFaults.id));
+  const latest = new Map<string, typeof instanceFaults.$inferSelect>();
+  for (const row of rows) if (!latest.has(row.instance_uuid)) latest.set(row.instance_uuid, row);
+  return latest;
+}
+
+async function listInstances(c: Parameters<typeof serverDetail>[0]) {
+  const query = readQuery(c, ListQuery);
+  authorize(c.var.caller, 'compute:get_all');
+  const allTenants = query.all_tenants !== undefined && ['1', 'true', 'True'].includes(query.all_tenants);
+  if (allTenants) authorize(c.var.caller, 'compute:get_all_tenants');
+  const scope = projectScope(c.var.caller, allTenants);
+  let after: SQL | undefined;
+  if (query.marker) {
+    const [marker] = await c.var.db
+      .select({ id: instances.id, created_at: instances.created_at })
+      .from(instances)
+      .where(and(eq(instances.uuid, query.marker), scope));
+    if (!marker) throw new BadRequest(`marker [${query.marker}] not found`);
+    after = or(
+      lt(instances.created_at, marker.created_at),
+      and(eq(instances.created_at, marker.created_at), lt(instances.id, marker.id)),
+    );
+  }
+  return c.var.db
+    .select()
+    .from(instances)
+    .where(and(eq(instances.deleted, 0), scope, after))
+    .orderBy(desc(instances.created_at), desc(instances.id))
+    .limit(query.limit ?? DEFAULT_PAGE_SIZE);
+}
+
+export const serverRoutes = new Hono<AppEnv>()
+  .post('/', async (c) => {
+    const { server } = await readJson(c, CreateServer);
+    const caller = c.var.caller;
+    authorize(caller, 'compute:create');
+    const db = c.var.db.$primary;
+    const [flavor] = await db
+      .select()
+      .from(flavors)
+      .where(and(eq(flavors.flavorid, server.flavor_ref), eq(flavors.deleted, 0)));
+    if (!flavor)
+      throw new BadRequest(`Invalid flavor_ref provided: flavor ${server.flavor_ref} could not be found`);
+    if (flavor.disabled) throw new BadRequest(`Flavor ${server.flavor_ref} is disabled`);
+    const availabilityZone =
+      server['os-availability-zone:availability_zone'] ?? server.availability_zone ?? null;
+    if (availabilityZone !== null) {
+      const [zone] = await db
+        .select({ id: computeNodes.id })
+        .from(computeNodes)
+        .where(and(eq(computeNodes.availability_zone, availabilityZone), eq(computeNodes.deleted, 0)))
+        .limit(1);
+      if (!zone)
+        throw new BadRequest(`The requested availability zone '${availabilityZone}' is not available`);
+    }
+
+    const uuid = crypto.randomUUID();
+    const now = new Date();
+    await db.insert(instances).values({
+      uuid,
+      project_id: caller.projectId,
+      user_id: caller.userId,
+      display_name: server.name,
+      image_ref: server.image_ref,
+      flavor: {
+        flavorid: flavor.flavorid,
+        name: flavor.name,
+        memory_mb: flavor.memory_mb,
+        vcpus: flavor.vcpus,
+        root_gb: flavor.root_gb,
+        ephemeral_gb: flavor.ephemeral_gb,
+        swap: flavor.swap,
+      },
+      vm_state: 'building',
+      task_state: 'scheduling',
+      availability_zone: availabilityZone,
+      metadata: server.metadata,
+      reservation_id: `r-${crypto.randomUUID().slice(0, 8)}`,
+      created_at: now,
+      updated_at: now,
+    });
+    await startAction(db, {
+      action: 'create',
+      instance_uuid: uuid,
+      request_id: c.var.requestId,
+      project_id: caller.projectId,
+      user_id: caller.userId,
+    });
+    try {
+      const execution = await c.var.sfn.send(
+        new StartExecutionCommand({
+          stateMachineArn: stateMachineArn(c.var.config, 'boot-server'),
+          name: `boot-${uuid}`,
+          input: JSON.stringify({ instance_uuid: uuid }),
+        }),
+      );
+      await db
+        .update(instances)
+        .set({ execution_arn: execution.executionArn })
+        .where(eq(instances.uuid, uuid));
+    } catch (error) {
+      // The row exists but no workflow will ever act on it: say so on the server itself.
+      await transitionInstance(db, uuid, 'build_failed');
+      await recordFault(db, {
+        instance_uuid: uuid,
+        code: 503,
+        message: 'The boot workflow could not be started',
+      });
+      throw new ServiceUnavailable(`The boot workflow could not be started: ${(error as Error).message}`);
+    }
+    const links = resourceLinks(c, 'servers', uuid);
+    c.header('Location', links[0]?.href ?? '');
+    return c.json({ server: { id: uuid, links } }, 202);
+  })
+  .get('/', async (c) => {
+    const rows = await listInstances(c);
+    return c.json({
+      servers: rows.map((row) => ({
+        id: row.uuid,
+        name: row.display_name,
+        links: resourceLinks(c, 'servers', row.uuid),
+      })),
+    });
+  })
+  .get('/detail', async (c) => {
+    const rows = await listInstances(c);
+    const faults = await latestFaults(
+      c.var.db.$primary,
+      rows.filter((row) => row.vm_state === 'error').map((row) => row.uuid),
+    );
+    return c.json({
+      servers: await Promise.all(rows.map((row) => serverDetail(c, row, faults.get(row.uuid)))),
+    });
+  })
+  .get('/:serverId', async (c) => {
+    authorize(c.var.caller, 'compute:get');
+    const uuid = c.req.param('serverId');
+    const instance = await findInstance(c.var.db.$primary, c.var.caller, uuid);
+    if (!instance) throw new NotFound(`Instance ${uuid} could not be found.`);
+    const faults = instance.vm_state === 'error' ? await latestFaults(c.var.db.$primary, [uuid]) : new Map();
+    return c.json({ server: await serverDetail(c, instance, faults.get(uuid)) });
+  })
+  .delete('/:serverId', async (c) => {
+    authorize(c.var.caller, 'compute:delete');
+    const uuid = c.req.param('serverId');
+    const db = c.var.db.$primary;
+    const instance = await findInstance(db, c.var.caller, uuid);
+    if (!instance) throw new NotFound(`Instance ${uuid} could not be found.`);
+    await transitionInstance(db, uuid, 'delete_requested');
+    await startAction(db, {
+      action: 'delete',
+      instance_uuid: uuid,
+      request_id: c.var.requestId,
+      project_id: c.var.caller.projectId,
+      user_id: c.var.caller.userId,
+    });
+    if (instance.execution_arn && instance.vm_state === 'building') {
+      // The boot would race the delete; its own failure path releases anything it claimed.
+      await c.var.sfn
+        .send(
+          new StopExecutionCommand({
+            executionArn: instance.execution_arn,
+            error: 'Deleted',
+            cause: 'server deleted',
+          }),
+        )
+        .catch(() => undefined);
+    }
+    const execution = await c.var.sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: stateMachineArn(c.var.config, 'delete-server'),
+        name: `delete-${uuid}-${Date.now()}`,
+        input: JSON.stringify({ instance_uuid: uuid }),
+      }),
+    );
+    await db.update(instances).set({ execution_arn: execution.executionArn }).where(eq(instances.uuid, uuid));
+    return c.body(null, 204);
+  });

@@ -1,0 +1,33 @@
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { Database } from '../../schema/db.ts';
+import type { ApiConfig } from '../shared/config.ts';
+
+/** Who is calling, from a verified identity token (functions/api/identity/token-codec.ts). */
+export interface Caller {
+  userId: string;
+  userName: string;
+  projectId: string;
+  projectName: string;
+  roles: string[];
+  isAdmin: boolean;
+}
+
+export interface AppVariables {
+  requestId: string;
+  config: ApiConfig;
+  db: Database;
+  sqs: SQSClient;
+  sfn: SFNClient;
+  caller: Caller;
+  /** The compute host an agent request authenticated as (functions/api/agent/host-auth.ts). */
+  host: string;
+}
+
+/** Workers bindings: strings only (vars and secrets). */
+export type AppBindings = Record<string, string | undefined>;
+
+export interface AppEnv {
+  Bindings: AppBindings;
+  Variables: AppVariables;
+}

@@ -1,0 +1,106 @@
+import * as v from 'valibot';
+import { finishAction, recordEvent } from '../compute/instance-actions.ts';
+import { recordFault } from '../compute/instance-faults.ts';
+import { transitionInstance } from '../compute/instance-states.ts';
+import { claimFirstFitting, releaseClaims } from '../scheduler/claims.ts';
+import { selectDestinations } from '../scheduler/select-destinations.ts';
+import { StateConflict } from '../shared/errors.ts';
+import type { ConductorContext } from './context.ts';
+import { loadHostService, loadLiveInstance, type PreparedCommand, prepareCommand } from './host-commands.ts';
+import { CaughtError, describeCaughtError } from './step-errors.ts';
+
+const InstanceRef = v.object({ instance_uuid: v.pipe(v.string(), v.uuid()) });
+
+/** How many ranked candidates a boot walks before giving up with NoValidHost. */
+const CLAIM_CANDIDATES = 10;
+
+export interface Placement {
+  host: string;
+  node: string;
+  command: PreparedCommand;
+}
+
+/** boot.schedule: select destinations, claim the first that still fits, prepare the spawn command. */
+export async function schedule(ctx: ConductorContext, input: unknown): Promise<Placement> {
+  const { instance_uuid } = v.parse(InstanceRef, input);
+  const instance = await loadLiveInstance(ctx.db, instance_uuid);
+  const spec = {
+    instance_uuid,
+    project_id: instance.project_id,
+    memory_mb: instance.flavor.memory_mb,
+    vcpus: instance.flavor.vcpus,
+    disk_gb: instance.flavor.root_gb + instance.flavor.ephemeral_gb,
+    availability_zone: instance.availability_zone,
+    ignore_hosts: [],
+  };
+  const candidates = await selectDestinations(ctx.db, spec, {
+    now: new Date(),
+    serviceDownTimeSeconds: ctx.config.SERVICE_DOWN_TIME_SECONDS,
+    limit: CLAIM_CANDIDATES,
+  });
+  try {
+    const chosen = await claimFirstFitting(ctx.db, spec, candidates);
+    await transitionInstance(ctx.db, instance_uuid, 'claimed', {
+      host: chosen.host,
+      node: chosen.hypervisor_hostname,
+      availability_zone: instance.availability_zone ?? chosen.availability_zone,
+    });
+    await recordEvent(ctx.db, instance_uuid, {
+      event: 'conductor_schedule_and_claim',
+      result: 'Success',
+      host: chosen.host,
+    });
+    const claimed = await loadLiveInstance(ctx.db, instance_uuid);
+    const service = await loadHostService(ctx.db, chosen.host);
+    return {
+      host: chosen.host,
+      node: chosen.hypervisor_hostname,
+      command: prepareCommand('spawn', claimed, chosen.host, service),
+    };
+  } catch (error) {
+    // A delete that raced the claim must not leak it; NoValidHost left nothing to release.
+    await releaseClaims(ctx.db, instance_uuid);
+    throw error;
+  }
+}
+
+const FinishInput = v.object({
+  ...InstanceRef.entries,
+  placement: v.object({ host: v.string(), node: v.string() }),
+  spawned: v.object({ power_state: v.optional(v.number(), 1) }),
+});
+
+/** boot.finish: the agent spawned the guest. */
+export async function finish(ctx: ConductorContext, input: unknown): Promise<void> {
+  const { instance_uuid, placement, spawned } = v.parse(FinishInput, input);
+  await transitionInstance(ctx.db, instance_uuid, 'spawned', {
+    power_state: spawned.power_state,
+    launched_at: new Date(),
+    progress: 100,
+  });
+  await recordEvent(ctx.db, instance_uuid, {
+    event: 'compute_spawn',
+    result: 'Success',
+    host: placement.host,
+  });
+  await finishAction(ctx.db, instance_uuid);
+}
+
+const FailInput = v.object({ ...InstanceRef.entries, error: CaughtError });
+
+/** boot.fail: release what was claimed and put the instance in ERROR with a fault saying why. */
+export async function fail(ctx: ConductorContext, input: unknown): Promise<void> {
+  const { instance_uuid, error } = v.parse(FailInput, input);
+  const message = describeCaughtError(error);
+  await releaseClaims(ctx.db, instance_uuid);
+  try {
+    await transitionInstance(ctx.db, instance_uuid, 'build_failed', { power_state: 0 });
+  } catch (conflict) {
+    // A delete already took the instance over; its own workflow decides the outcome.
+    if (conflict instanceof StateConflict) return;
+    throw conflict;
+  }
+  await recordFault(ctx.db, { instance_uuid, code: 500, message, details: `${error.Error}: ${error.Cause}` });
+  await recordEvent(ctx.db, instance_uuid, { event: 'conductor_build', result: 'Error', traceback: message });
+  await finishAction(ctx.db, instance_uuid, 'Error');
+}

@@ -1,0 +1,90 @@
+import { and, eq } from 'drizzle-orm';
+import type { PrimaryDb } from '../../schema/db.ts';
+import { makeCompatible, type ObjectPrimitive } from '../../schema/objects/base.ts';
+import { type InstanceData, InstanceObject } from '../../schema/objects/instance.ts';
+import { instances, services } from '../../schema/tables/index.ts';
+import { NotFound } from '../shared/errors.ts';
+
+/** A command ready for the workflow's hostCommand task (workflows/asl.ts), minus the token AWS adds. */
+export interface PreparedCommand {
+  command_id: string;
+  name: 'spawn' | 'terminate';
+  host: string;
+  instance_uuid: string;
+  queue_url: string;
+  instance: ObjectPrimitive<Record<string, unknown>>;
+}
+
+export interface HostService {
+  queue_url: string | null;
+  supported_objects: Record<string, string>;
+  disabled: boolean;
+  forced_down: boolean;
+  last_seen_at: Date | null;
+}
+
+export async function loadHostService(db: PrimaryDb, host: string): Promise<HostService> {
+  const [service] = await db
+    .select({
+      queue_url: services.queue_url,
+      supported_objects: services.supported_objects,
+      disabled: services.disabled,
+      forced_down: services.forced_down,
+      last_seen_at: services.last_seen_at,
+    })
+    .from(services)
+    .where(and(eq(services.host, host), eq(services.binary, 'nova-compute'), eq(services.deleted, 0)));
+  if (!service) throw new NotFound(`Compute service on host ${host} not found`);
+  return service;
+}
+
+export function isServiceUp(service: HostService, now: Date, downTimeSeconds: number): boolean {
+  return (
+    !service.forced_down &&
+    service.last_seen_at !== null &&
+    now.getTime() - service.last_seen_at.getTime() < downTimeSeconds * 1000
+  );
+}
+
+export function instanceData(instance: typeof instances.$inferSelect): InstanceData {
+  return {
+    uuid: instance.uuid,
+    name: instance.display_name,
+    project_id: instance.project_id,
+    image_ref: instance.image_ref,
+    memory_mb: instance.flavor.memory_mb,
+    vcpus: instance.flavor.vcpus,
+    root_gb: instance.flavor.root_gb,
+    host: instance.host,
+    node: instance.node,
+  };
+}
+
+/** Builds the command, with the instance backported to the object version the host's agent understands. */
+export function prepareCommand(
+  name: PreparedCommand['name'],
+  instance: typeof instances.$inferSelect,
+  host: string,
+  service: HostService,
+): PreparedCommand {
+  if (!service.queue_url)
+    throw new NotFound(`Compute host ${host} has no command queue: its agent never registered`);
+  const targetVersion = service.supported_objects[InstanceObject.name] ?? InstanceObject.version;
+  return {
+    command_id: crypto.randomUUID(),
+    name,
+    host,
+    instance_uuid: instance.uuid,
+    queue_url: service.queue_url,
+    instance: makeCompatible(InstanceObject, instanceData(instance), targetVersion),
+  };
+}
+
+export async function loadLiveInstance(db: PrimaryDb, uuid: string): Promise<typeof instances.$inferSelect> {
+  const [instance] = await db
+    .select()
+    .from(instances)
+    .where(and(eq(instances.uuid, uuid), eq(instances.deleted, 0)));
+  if (!instance) throw new NotFound(`Instance ${uuid} could not be found.`);
+  return instance;
+}

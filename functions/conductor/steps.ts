@@ -1,0 +1,23 @@
+import * as v from 'valibot';
+import * as boot from './boot-steps.ts';
+import type { ConductorContext } from './context.ts';
+import * as remove from './delete-steps.ts';
+
+/** Every step a workflow can run, by the `step` name the ASL passes (workflows/*.ts). */
+export const CONDUCTOR_STEPS = {
+  'boot.schedule': boot.schedule,
+  'boot.finish': boot.finish,
+  'boot.fail': boot.fail,
+  'delete.prepare': remove.prepare,
+  'delete.finish': remove.finish,
+  'delete.fail': remove.fail,
+} satisfies Record<string, (ctx: ConductorContext, input: unknown) => Promise<unknown>>;
+
+const StepEvent = v.looseObject({
+  step: v.picklist(Object.keys(CONDUCTOR_STEPS) as Array<keyof typeof CONDUCTOR_STEPS>),
+});
+
+export async function runStep(ctx: ConductorContext, event: unknown): Promise<unknown> {
+  const { step } = v.parse(StepEvent, event);
+  return (await CONDUCTOR_STEPS[step](ctx, event)) ?? null;
+}

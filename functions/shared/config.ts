@@ -1,0 +1,61 @@
+import * as v from 'valibot';
+
+// Configuration shared by the API worker and the conductor, from their environment (Workers
+// bindings or Lambda env). Every variable is documented in the README's Configuration table.
+const commaList = v.pipe(
+  v.optional(v.string(), ''),
+  v.transform((value) =>
+    value
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item.length > 0),
+  ),
+);
+
+const positiveInt = (fallback: number) =>
+  v.pipe(v.optional(v.string(), String(fallback)), v.transform(Number), v.integer(), v.minValue(1));
+
+const optionalUrl = v.optional(v.pipe(v.string(), v.url()));
+
+export const ControlPlaneEnv = v.object({
+  DATABASE_URL: v.pipe(v.string(), v.url()),
+  DATABASE_REPLICA_URLS: commaList,
+  AWS_REGION: v.optional(v.string(), 'us-east-1'),
+  AWS_ACCESS_KEY_ID: v.optional(v.string()),
+  AWS_SECRET_ACCESS_KEY: v.optional(v.string()),
+  SQS_ENDPOINT: optionalUrl,
+  SFN_ENDPOINT: optionalUrl,
+  /** JSON object: workflow name (workflows/index.ts) → state machine ARN. */
+  STATE_MACHINE_ARNS: v.pipe(
+    v.string(),
+    v.parseJson(),
+    v.record(v.string(), v.pipe(v.string(), v.startsWith('arn:'))),
+  ),
+  COMPUTE_QUEUE_PREFIX: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]*$/)), 'nova-'),
+  SERVICE_DOWN_TIME_SECONDS: positiveInt(60),
+  REPORT_INTERVAL_SECONDS: positiveInt(10),
+});
+export type ControlPlaneConfig = v.InferOutput<typeof ControlPlaneEnv>;
+
+export const ApiEnv = v.object({
+  ...ControlPlaneEnv.entries,
+  /** HMAC key that signs identity tokens; at least 32 characters. */
+  TOKEN_SECRET: v.pipe(v.string(), v.minLength(32, 'TOKEN_SECRET must be at least 32 characters')),
+  TOKEN_TTL_SECONDS: positiveInt(3600),
+  REGION_NAME: v.optional(v.string(), 'RegionOne'),
+});
+export type ApiConfig = v.InferOutput<typeof ApiEnv>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export function parseConfig<TSchema extends v.GenericSchema>(
+  schema: TSchema,
+  env: Record<string, unknown>,
+): v.InferOutput<TSchema> {
+  const result = v.safeParse(schema, env);
+  if (result.success) return result.output;
+  const problems = result.issues.map((issue) => `${v.getDotPath(issue) ?? '(env)'}: ${issue.message}`);
+  throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+}

@@ -1,0 +1,78 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { type LocalStack, startLocalStack } from './stack.ts';
+
+// `npm start`: the local cloud on 127.0.0.1:8774 (LOCAL_API_PORT), state kept in .local/stack
+// across restarts unless `npm start -- --fresh`.
+const PROJECT_ROOT = new URL('../../', import.meta.url).pathname;
+const LOCAL_DIR = join(PROJECT_ROOT, '.local');
+
+function cloudsYaml(stack: LocalStack): string {
+  return [
+    'clouds:',
+    '  local:',
+    '    auth:',
+    `      auth_url: ${stack.apiUrl}/identity/v3`,
+    `      username: ${stack.admin.username}`,
+    `      password: ${stack.admin.password}`,
+    `      project_name: ${stack.admin.project}`,
+    '      user_domain_name: Default',
+    '      project_domain_name: Default',
+    '    region_name: RegionOne',
+    '    identity_api_version: 3',
+    '',
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { fresh: { type: 'boolean', default: false } } });
+  const started = performance.now();
+  const apiPort = Number(process.env.LOCAL_API_PORT ?? 8774);
+  const stack = await startLocalStack({
+    dataDir: join(LOCAL_DIR, 'stack'),
+    fresh: values.fresh,
+    apiPort,
+    adminPassword: process.env.ADMIN_PASSWORD,
+    log: (line) => console.log(line),
+  });
+  const cloudsPath = join(LOCAL_DIR, 'clouds.yaml');
+  await writeFile(cloudsPath, cloudsYaml(stack), { mode: 0o600 });
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  console.log(
+    [
+      '',
+      `Local cloud ready in ${seconds} s.`,
+      `  API (compute v3):  ${stack.apiUrl}/v3`,
+      `  Identity:          ${stack.apiUrl}/identity/v3  (user ${stack.admin.username}, password ${stack.admin.password}, project ${stack.admin.project})`,
+      `  clouds.yaml:       ${cloudsPath}  (cloud "local")`,
+      `  Database bridges:  primary ${new URL(stack.database.primaryUrl).host}, replica ${new URL(stack.database.replicaUrl).host}`,
+      `  SQS: ${stack.sqsEndpoint}   Step Functions: ${stack.sfnEndpoint}`,
+      '',
+      'Try:',
+      `  TOKEN=$(curl -si -X POST ${stack.apiUrl}/identity/v3/auth/tokens -H 'content-type: application/json' \\`,
+      `    -d '{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"${stack.admin.username}","password":"${stack.admin.password}"}}}}}' \\`,
+      "    | awk 'tolower($1)==\"x-subject-token:\" {print $2}' | tr -d '\\r')",
+      `  curl -s ${stack.apiUrl}/v3/flavors -H "X-Auth-Token: $TOKEN"`,
+      '',
+      'Ctrl-C stops everything.',
+    ].join('\n'),
+  );
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping the local cloud...`);
+    await stack.stop();
+    console.log('stopped.');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+main().catch((error: Error) => {
+  console.error(`npm start failed: ${error.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,30 @@
+import { Client } from '@planetscale/database';
+import { withReplicas } from 'drizzle-orm/mysql-core';
+import { drizzle } from 'drizzle-orm/planetscale-serverless';
+import * as tables from './tables/index.ts';
+
+export interface DatabaseUrls {
+  /** PlanetScale-protocol URL with credentials, e.g. https://user:pass@host (http:// locally). */
+  primary: string;
+  replicas: string[];
+}
+
+function connect(url: string) {
+  return drizzle({ client: new Client({ url }), schema: tables });
+}
+
+export type PrimaryDb = ReturnType<typeof connect>;
+
+/**
+ * One handle for the whole database: `db.select()` reads a replica, writes and transactions go to the
+ * primary, and `db.$primary` forces the primary for reads that decide a write or must see one's own write.
+ * Creating it opens nothing (the driver speaks HTTP per query), so handlers can make one per request.
+ */
+export function createDatabase(urls: DatabaseUrls) {
+  const primary = connect(urls.primary);
+  const [first, ...rest] = urls.replicas.map(connect);
+  return first ? withReplicas(primary, [first, ...rest]) : withReplicas(primary, [primary]);
+}
+
+export type Database = ReturnType<typeof createDatabase>;
+export { tables };

@@ -1,0 +1,66 @@
+import { bigint, double, index, int, json, mysqlTable, uniqueIndex, varchar } from 'drizzle-orm/mysql-core';
+import { id, softDelete, timestamps } from './columns.ts';
+
+export interface HostMetric {
+  name: string;
+  value: number;
+  timestamp: string;
+  source: string;
+}
+
+export const computeNodes = mysqlTable(
+  'compute_nodes',
+  {
+    id: id(),
+    service_id: bigint('service_id', { mode: 'number', unsigned: true }).notNull(),
+    host: varchar('host', { length: 255 }).notNull(),
+    hypervisor_hostname: varchar('hypervisor_hostname', { length: 255 }).notNull(),
+    hypervisor_type: varchar('hypervisor_type', { length: 255 }).notNull(),
+    hypervisor_version: int('hypervisor_version').notNull(),
+    /** Copied from the service so that the scheduler can filter zones in SQL. */
+    availability_zone: varchar('availability_zone', { length: 255 }).notNull().default('nova'),
+    vcpus: int('vcpus').notNull(),
+    memory_mb: int('memory_mb').notNull(),
+    local_gb: int('local_gb').notNull(),
+    // The *_used columns are owned by claims (functions/scheduler/claims.ts), never by agent reports:
+    // letting hosts overwrite usage is how Nova's resource tracker raced with the scheduler.
+    vcpus_used: int('vcpus_used').notNull().default(0),
+    memory_mb_used: int('memory_mb_used').notNull().default(0),
+    local_gb_used: int('local_gb_used').notNull().default(0),
+    running_vms: int('running_vms').notNull().default(0),
+    cpu_allocation_ratio: double('cpu_allocation_ratio').notNull().default(16),
+    ram_allocation_ratio: double('ram_allocation_ratio').notNull().default(1.5),
+    disk_allocation_ratio: double('disk_allocation_ratio').notNull().default(1),
+    metrics: json('metrics').$type<HostMetric[]>().notNull(),
+    /** Bumped by every claim and release, so readers can tell a stale view of the host. */
+    generation: bigint('generation', { mode: 'number', unsigned: true }).notNull().default(0),
+    ...timestamps,
+    ...softDelete,
+  },
+  (t) => [
+    uniqueIndex('uniq_compute_nodes0host0hypervisor_hostname0deleted').on(
+      t.host,
+      t.hypervisor_hostname,
+      t.deleted,
+    ),
+    index('compute_nodes_az_idx').on(t.availability_zone, t.deleted),
+  ],
+);
+
+/** A resource reservation of one instance on one node; released by deleting the row. */
+export const resourceClaims = mysqlTable(
+  'resource_claims',
+  {
+    id: id(),
+    instance_uuid: varchar('instance_uuid', { length: 36 }).notNull(),
+    compute_node_id: bigint('compute_node_id', { mode: 'number', unsigned: true }).notNull(),
+    memory_mb: int('memory_mb').notNull(),
+    vcpus: int('vcpus').notNull(),
+    disk_gb: int('disk_gb').notNull(),
+    ...timestamps,
+  },
+  (t) => [
+    uniqueIndex('uniq_resource_claims0instance_uuid0compute_node_id').on(t.instance_uuid, t.compute_node_id),
+    index('resource_claims_node_idx').on(t.compute_node_id),
+  ],
+);

@@ -1,0 +1,112 @@
+import {
+  bigint,
+  datetime,
+  index,
+  int,
+  json,
+  mysqlTable,
+  text,
+  uniqueIndex,
+  varchar,
+} from 'drizzle-orm/mysql-core';
+import { id, softDelete, timestamps } from './columns.ts';
+
+/** The flavor as it was when the instance was created or resized: later flavor edits never change a server. */
+export interface FlavorSnapshot {
+  flavorid: string;
+  name: string;
+  memory_mb: number;
+  vcpus: number;
+  root_gb: number;
+  ephemeral_gb: number;
+  swap: number;
+}
+
+export const instances = mysqlTable(
+  'instances',
+  {
+    id: id(),
+    uuid: varchar('uuid', { length: 36 }).notNull(),
+    project_id: varchar('project_id', { length: 64 }).notNull(),
+    user_id: varchar('user_id', { length: 64 }).notNull(),
+    display_name: varchar('display_name', { length: 255 }).notNull(),
+    image_ref: varchar('image_ref', { length: 255 }).notNull(),
+    flavor: json('flavor').$type<FlavorSnapshot>().notNull(),
+    vm_state: varchar('vm_state', { length: 255 }).notNull(),
+    task_state: varchar('task_state', { length: 255 }),
+    power_state: int('power_state').notNull().default(0),
+    host: varchar('host', { length: 255 }),
+    node: varchar('node', { length: 255 }),
+    availability_zone: varchar('availability_zone', { length: 255 }),
+    metadata: json('metadata').$type<Record<string, string>>().notNull(),
+    key_name: varchar('key_name', { length: 255 }),
+    user_data: text('user_data'),
+    reservation_id: varchar('reservation_id', { length: 255 }).notNull(),
+    progress: int('progress').notNull().default(0),
+    /** The Step Functions execution currently acting on the instance, if any. */
+    execution_arn: varchar('execution_arn', { length: 2048 }),
+    launched_at: datetime('launched_at', { mode: 'date', fsp: 3 }),
+    terminated_at: datetime('terminated_at', { mode: 'date', fsp: 3 }),
+    ...timestamps,
+    ...softDelete,
+  },
+  (t) => [
+    uniqueIndex('uniq_instances0uuid').on(t.uuid),
+    index('instances_project_deleted_created_idx').on(t.project_id, t.deleted, t.created_at),
+    index('instances_host_deleted_idx').on(t.host, t.deleted),
+    index('instances_updated_at_idx').on(t.updated_at),
+  ],
+);
+
+export const instanceFaults = mysqlTable(
+  'instance_faults',
+  {
+    id: id(),
+    instance_uuid: varchar('instance_uuid', { length: 36 }).notNull(),
+    code: int('code').notNull(),
+    message: varchar('message', { length: 255 }).notNull(),
+    details: text('details'),
+    host: varchar('host', { length: 255 }),
+    ...timestamps,
+    ...softDelete,
+  },
+  (t) => [index('instance_faults_instance_uuid_idx').on(t.instance_uuid, t.deleted, t.created_at)],
+);
+
+export const instanceActions = mysqlTable(
+  'instance_actions',
+  {
+    id: id(),
+    action: varchar('action', { length: 255 }).notNull(),
+    instance_uuid: varchar('instance_uuid', { length: 36 }).notNull(),
+    request_id: varchar('request_id', { length: 255 }).notNull(),
+    project_id: varchar('project_id', { length: 64 }).notNull(),
+    user_id: varchar('user_id', { length: 64 }).notNull(),
+    start_time: datetime('start_time', { mode: 'date', fsp: 3 }).notNull(),
+    finish_time: datetime('finish_time', { mode: 'date', fsp: 3 }),
+    message: varchar('message', { length: 255 }),
+    ...timestamps,
+    ...softDelete,
+  },
+  (t) => [
+    index('instance_actions_instance_uuid_idx').on(t.instance_uuid, t.deleted),
+    uniqueIndex('uniq_instance_actions0instance_uuid0request_id').on(t.instance_uuid, t.request_id),
+  ],
+);
+
+export const instanceActionEvents = mysqlTable(
+  'instance_action_events',
+  {
+    id: id(),
+    action_id: bigint('action_id', { mode: 'number', unsigned: true }).notNull(),
+    event: varchar('event', { length: 255 }).notNull(),
+    start_time: datetime('start_time', { mode: 'date', fsp: 3 }).notNull(),
+    finish_time: datetime('finish_time', { mode: 'date', fsp: 3 }),
+    result: varchar('result', { length: 255 }),
+    traceback: text('traceback'),
+    host: varchar('host', { length: 255 }),
+    ...timestamps,
+    ...softDelete,
+  },
+  (t) => [index('instance_action_events_action_id_idx').on(t.action_id, t.deleted)],
+);

@@ -1,0 +1,28 @@
+import { index, int, mysqlTable, varchar } from 'drizzle-orm/mysql-core';
+import { id, softDelete, timestamps } from './columns.ts';
+
+/** Every move of an instance (cold migrate, resize, live migrate, evacuate) is one row here. */
+export const migrations = mysqlTable(
+  'migrations',
+  {
+    id: id(),
+    instance_uuid: varchar('instance_uuid', { length: 36 }).notNull(),
+    migration_type: varchar('migration_type', { length: 32 }).notNull(),
+    status: varchar('status', { length: 255 }).notNull(),
+    source_compute: varchar('source_compute', { length: 255 }),
+    source_node: varchar('source_node', { length: 255 }),
+    dest_compute: varchar('dest_compute', { length: 255 }),
+    dest_node: varchar('dest_node', { length: 255 }),
+    dest_host: varchar('dest_host', { length: 255 }),
+    old_flavorid: varchar('old_flavorid', { length: 255 }),
+    new_flavorid: varchar('new_flavorid', { length: 255 }),
+    progress: int('progress').notNull().default(0),
+    execution_arn: varchar('execution_arn', { length: 2048 }),
+    ...timestamps,
+    ...softDelete,
+  },
+  (t) => [
+    index('migrations_instance_uuid_idx').on(t.instance_uuid, t.deleted),
+    index('migrations_by_host_and_status_idx').on(t.source_compute, t.dest_compute, t.status, t.deleted),
+  ],
+);

@@ -1,0 +1,45 @@
+import {
+  bigint,
+  boolean,
+  datetime,
+  index,
+  json,
+  mysqlTable,
+  uniqueIndex,
+  varchar,
+} from 'drizzle-orm/mysql-core';
+import { id, softDelete, timestamps } from './columns.ts';
+
+export const services = mysqlTable(
+  'services',
+  {
+    id: id(),
+    host: varchar('host', { length: 255 }).notNull(),
+    binary: varchar('binary', { length: 255 }).notNull(),
+    topic: varchar('topic', { length: 255 }).notNull(),
+    availability_zone: varchar('availability_zone', { length: 255 }).notNull().default('nova'),
+    disabled: boolean('disabled').notNull().default(false),
+    disabled_reason: varchar('disabled_reason', { length: 255 }),
+    forced_down: boolean('forced_down').notNull().default(false),
+    report_count: bigint('report_count', { mode: 'number', unsigned: true }).notNull().default(0),
+    /** Set by every agent report; a service is up while this is recent enough. */
+    last_seen_at: datetime('last_seen_at', { mode: 'date', fsp: 3 }),
+    queue_url: varchar('queue_url', { length: 1024 }),
+    /** Object versions the host's agent understands, e.g. {"Instance": "1.0"}; commands are backported to them. */
+    supported_objects: json('supported_objects').$type<Record<string, string>>().notNull(),
+    ...timestamps,
+    ...softDelete,
+  },
+  (t) => [
+    uniqueIndex('uniq_services0host0binary0deleted').on(t.host, t.binary, t.deleted),
+    index('services_last_seen_idx').on(t.last_seen_at),
+  ],
+);
+
+/** One credential per compute host, for the API only: agents never hold cloud credentials. */
+export const hostCredentials = mysqlTable('host_credentials', {
+  host: varchar('host', { length: 255 }).primaryKey(),
+  /** SHA-256 of the secret, hex. */
+  secret_hash: varchar('secret_hash', { length: 64 }).notNull(),
+  ...timestamps,
+});

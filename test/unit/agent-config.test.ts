@@ -1,0 +1,134 @@
+import { describe, expect, it } from 'vitest';
+import { AgentConfigError, parseAgentConfig } from '../../agent/config.ts';
+
+const REQUIRED = {
+  AGENT_API_URL: 'http://127.0.0.1:8787',
+  AGENT_HOST: 'compute-1',
+  AGENT_CREDENTIAL: 's3cret',
+  AGENT_STATE_DIR: '.local/agent/compute-1',
+};
+
+function configError(env: Record<string, string | undefined>): AgentConfigError {
+  try {
+    parseAgentConfig(env);
+  } catch (error) {
+    if (error instanceof AgentConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected the configuration to be rejected');
+}
+
+describe('parseAgentConfig', () => {
+  it('fills in the documented defaults when only the required variables are set', () => {
+    expect(parseAgentConfig(REQUIRED)).toEqual({
+      apiUrl: 'http://127.0.0.1:8787',
+      host: 'compute-1',
+      credential: 's3cret',
+      availabilityZone: 'nova',
+      vcpus: 16,
+      memoryMb: 32768,
+      localGb: 500,
+      stateDir: '.local/agent/compute-1',
+      reportIntervalSeconds: undefined,
+      heartbeatIntervalSeconds: 5,
+      fakeLatencyMs: { spawn: 0, terminate: 0 },
+      fakeFailureProbability: {},
+      objectVersions: { Instance: '1.0' },
+    });
+  });
+
+  it('names every missing required variable', () => {
+    const { message } = configError({ AGENT_VCPUS: '4' });
+    for (const name of ['AGENT_API_URL', 'AGENT_HOST', 'AGENT_CREDENTIAL', 'AGENT_STATE_DIR']) {
+      expect(message).toContain(`${name} is required`);
+    }
+  });
+
+  it('treats an empty variable like an unset one', () => {
+    expect(parseAgentConfig({ ...REQUIRED, AGENT_VCPUS: '', AGENT_AVAILABILITY_ZONE: '' })).toMatchObject({
+      vcpus: 16,
+      availabilityZone: 'nova',
+    });
+    expect(configError({ ...REQUIRED, AGENT_HOST: '' }).message).toContain('AGENT_HOST is required');
+  });
+
+  it('reads sizes, intervals and the availability zone', () => {
+    const config = parseAgentConfig({
+      ...REQUIRED,
+      AGENT_API_URL: 'http://127.0.0.1:8787/',
+      AGENT_AVAILABILITY_ZONE: 'az-2',
+      AGENT_VCPUS: '8',
+      AGENT_MEMORY_MB: '4096',
+      AGENT_LOCAL_GB: '40',
+      AGENT_REPORT_INTERVAL_SECONDS: '2.5',
+      AGENT_HEARTBEAT_INTERVAL_SECONDS: '1',
+    });
+    expect(config).toMatchObject({
+      apiUrl: 'http://127.0.0.1:8787',
+      availabilityZone: 'az-2',
+      vcpus: 8,
+      memoryMb: 4096,
+      localGb: 40,
+      reportIntervalSeconds: 2.5,
+      heartbeatIntervalSeconds: 1,
+    });
+  });
+
+  it('names the variable holding a bad number', () => {
+    expect(configError({ ...REQUIRED, AGENT_VCPUS: 'lots' }).message).toMatch(
+      /AGENT_VCPUS: expected a positive integer/,
+    );
+    expect(configError({ ...REQUIRED, AGENT_MEMORY_MB: '0' }).message).toMatch(/AGENT_MEMORY_MB/);
+    expect(configError({ ...REQUIRED, AGENT_REPORT_INTERVAL_SECONDS: '0' }).message).toMatch(
+      /AGENT_REPORT_INTERVAL_SECONDS/,
+    );
+    expect(configError({ ...REQUIRED, AGENT_HEARTBEAT_INTERVAL_SECONDS: '-1' }).message).toMatch(
+      /AGENT_HEARTBEAT_INTERVAL_SECONDS/,
+    );
+  });
+
+  it('rejects an API URL that is not http(s) and a host name that would break the credential header', () => {
+    expect(configError({ ...REQUIRED, AGENT_API_URL: 'ftp://127.0.0.1' }).message).toMatch(/AGENT_API_URL/);
+    expect(configError({ ...REQUIRED, AGENT_API_URL: 'not a url' }).message).toMatch(/AGENT_API_URL/);
+    const { message } = configError({ ...REQUIRED, AGENT_HOST: 'compute:1' });
+    expect(message).toMatch(/AGENT_HOST/);
+    expect(message).not.toMatch(/AGENT_API_URL/);
+  });
+
+  it('reads fake latency as one number for all operations or per operation', () => {
+    expect(parseAgentConfig({ ...REQUIRED, AGENT_FAKE_LATENCY_MS: '150' }).fakeLatencyMs).toEqual({
+      spawn: 150,
+      terminate: 150,
+    });
+    expect(
+      parseAgentConfig({ ...REQUIRED, AGENT_FAKE_LATENCY_MS: 'spawn=200, terminate=50' }).fakeLatencyMs,
+    ).toEqual({ spawn: 200, terminate: 50 });
+    expect(configError({ ...REQUIRED, AGENT_FAKE_LATENCY_MS: 'reboot=10' }).message).toMatch(
+      /AGENT_FAKE_LATENCY_MS/,
+    );
+    expect(configError({ ...REQUIRED, AGENT_FAKE_LATENCY_MS: 'spawn=fast' }).message).toMatch(
+      /AGENT_FAKE_LATENCY_MS/,
+    );
+  });
+
+  it('reads failure injection with an optional probability', () => {
+    expect(parseAgentConfig({ ...REQUIRED, AGENT_FAKE_FAIL: 'spawn' }).fakeFailureProbability).toEqual({
+      spawn: 1,
+    });
+    expect(
+      parseAgentConfig({ ...REQUIRED, AGENT_FAKE_FAIL: 'spawn:0.5,terminate' }).fakeFailureProbability,
+    ).toEqual({ spawn: 0.5, terminate: 1 });
+    expect(configError({ ...REQUIRED, AGENT_FAKE_FAIL: 'spawn:1.5' }).message).toMatch(/AGENT_FAKE_FAIL/);
+    expect(configError({ ...REQUIRED, AGENT_FAKE_FAIL: 'spawn:' }).message).toMatch(/AGENT_FAKE_FAIL/);
+    expect(configError({ ...REQUIRED, AGENT_FAKE_FAIL: 'migrate' }).message).toMatch(/AGENT_FAKE_FAIL/);
+  });
+
+  it('lets the reported object versions be overridden', () => {
+    expect(parseAgentConfig({ ...REQUIRED, AGENT_OBJECT_VERSIONS: 'Instance=2.0' }).objectVersions).toEqual({
+      Instance: '2.0',
+    });
+    expect(configError({ ...REQUIRED, AGENT_OBJECT_VERSIONS: 'Instance=latest' }).message).toMatch(
+      /AGENT_OBJECT_VERSIONS/,
+    );
+  });
+});

@@ -1,0 +1,12 @@
+import type { StateMachineDefinition, WorkflowRefs } from './asl.ts';
+import { bootServer } from './boot-server.ts';
+import { deleteServer } from './delete-server.ts';
+
+/** Every state machine the control plane deploys, by the name the API and infra/ refer to it with. */
+export const WORKFLOWS = {
+  'boot-server': bootServer,
+  'delete-server': deleteServer,
+} as const satisfies Record<string, (refs: WorkflowRefs) => StateMachineDefinition>;
+
+export type WorkflowName = keyof typeof WORKFLOWS;
+export const WORKFLOW_NAMES = Object.keys(WORKFLOWS) as WorkflowName[];
