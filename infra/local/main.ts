@@ -1,12 +1,11 @@
 import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type LocalStack, startLocalStack } from './stack.ts';
 
-// `npm start`: the local cloud on 127.0.0.1:8774 (LOCAL_API_PORT), state kept in .local/stack
-// across restarts unless `npm start -- --fresh`.
-const PROJECT_ROOT = new URL('../../', import.meta.url).pathname;
-const LOCAL_DIR = join(PROJECT_ROOT, '.local');
+// `npm start`: the local cloud on 127.0.0.1:8774 (LOCAL_API_PORT), state kept in .local
+// (LOCAL_DATA_DIR) across restarts unless `npm start -- --fresh`.
+const DEFAULT_DATA_DIR = join(new URL('../../', import.meta.url).pathname, '.local');
 
 function cloudsYaml(stack: LocalStack): string {
   return [
@@ -29,14 +28,15 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { fresh: { type: 'boolean', default: false } } });
   const started = performance.now();
   const apiPort = Number(process.env.LOCAL_API_PORT ?? 8774);
+  const dataDir = resolve(process.env.LOCAL_DATA_DIR ?? DEFAULT_DATA_DIR);
   const stack = await startLocalStack({
-    dataDir: join(LOCAL_DIR, 'stack'),
+    dataDir,
     fresh: values.fresh,
     apiPort,
     adminPassword: process.env.ADMIN_PASSWORD,
     log: (line) => console.log(line),
   });
-  const cloudsPath = join(LOCAL_DIR, 'clouds.yaml');
+  const cloudsPath = join(dataDir, 'clouds.yaml');
   await writeFile(cloudsPath, cloudsYaml(stack), { mode: 0o600 });
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   console.log(
@@ -68,8 +68,12 @@ async function main(): Promise<void> {
     console.log('stopped.');
     process.exit(0);
   };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  // Miniflare installs handlers that exit at once on these signals, which would orphan the agents
+  // and cut the databases off mid-write; the stack stops everything in order instead.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.removeAllListeners(signal);
+    process.on(signal, () => void shutdown(signal));
+  }
 }
 
 main().catch((error: Error) => {

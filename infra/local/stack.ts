@@ -25,6 +25,8 @@ export const LOCAL_ACCOUNT = '000000000000';
 export const CONDUCTOR_FUNCTION_ARN = `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:conductor`;
 const LOCAL_AWS_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 const DATABASE = 'nova';
+/** What a stack keeps in its data dir; `fresh` removes exactly these. */
+const STACK_ENTRIES = ['db', 'sqs', 'agents', 'build', 'secrets.json', 'clouds.yaml'];
 const DATABASE_USER = 'nova';
 
 export interface LocalStackOptions {
@@ -64,7 +66,11 @@ export interface LocalStack {
  */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const log = options.log ?? (() => undefined);
-  if (options.fresh) await rm(options.dataDir, { recursive: true, force: true });
+  if (options.fresh) {
+    // Only the stack's own entries: other runs' data dirs may live beside them (tests use .local/test-*).
+    for (const entry of STACK_ENTRIES)
+      await rm(join(options.dataDir, entry), { recursive: true, force: true });
+  }
   await mkdir(options.dataDir, { recursive: true });
   const secrets = await loadOrCreateSecrets(options.dataDir, options.adminPassword);
   const stops: Array<() => Promise<void>> = [];

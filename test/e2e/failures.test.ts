@@ -1,0 +1,82 @@
+import { join } from 'node:path';
+import { eq, inArray } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { computeNodes, flavors, resourceClaims } from '../../schema/tables/index.ts';
+import { call, createServer, login, primaryDb, stackInfo, waitForServer } from '../helpers/api.ts';
+import { startTestAgent } from '../helpers/hosts.ts';
+
+// A host whose fake driver fails every spawn, alone in its zone so only this test's boots land there.
+const HOST = 'failing-spawn-1';
+const ZONE = 'az-failing-spawn';
+
+describe('a host that fails to spawn', () => {
+  let token: string;
+  let stopAgent: () => Promise<void>;
+
+  beforeAll(async () => {
+    token = await login();
+    const { agent } = await startTestAgent(
+      { host: HOST, availabilityZone: ZONE, env: { AGENT_FAKE_FAIL: 'spawn' } },
+      join(stackInfo().dataDir, 'agents', HOST),
+    );
+    stopAgent = () => agent.stop();
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      const [node] = await primaryDb().select().from(computeNodes).where(eq(computeNodes.host, HOST));
+      if (node) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`${HOST} never registered`);
+  });
+
+  afterAll(async () => {
+    await stopAgent?.();
+  });
+
+  it('puts the server in ERROR with a fault naming the failure, and frees the claim', async () => {
+    const id = await createServer(token, { name: 'doomed', availability_zone: ZONE });
+    const server = await waitForServer(token, id, ['ERROR', 'ACTIVE']);
+    expect(server?.status).toBe('ERROR');
+    expect(server?.fault).toMatchObject({ code: 500 });
+    expect(server?.fault?.message).toMatch(/inject|fail/i);
+
+    const claims = await primaryDb()
+      .select()
+      .from(resourceClaims)
+      .where(inArray(resourceClaims.instance_uuid, [id]));
+    expect(claims).toEqual([]);
+    const [node] = await primaryDb().select().from(computeNodes).where(eq(computeNodes.host, HOST));
+    expect(node).toMatchObject({ memory_mb_used: 0, vcpus_used: 0, local_gb_used: 0, running_vms: 0 });
+
+    const deleted = await call('DELETE', `/v3/servers/${id}`, { token });
+    expect(deleted.status).toBe(204);
+    await waitForServer(token, id, ['DELETED']);
+  });
+
+  it('gives NoValidHost as the fault when no host has room, and holds no claim', async () => {
+    // Flavor management is its own extension; the test writes the oversized flavor directly.
+    await primaryDb()
+      .insert(flavors)
+      .values({
+        flavorid: 'test-huge',
+        name: 'test.huge',
+        memory_mb: 10_000_000,
+        vcpus: 1,
+        root_gb: 1,
+        created_at: new Date(),
+      })
+      .onDuplicateKeyUpdate({ set: { memory_mb: 10_000_000 } });
+    const id = await createServer(token, { name: 'too-big', flavor_ref: 'test-huge' });
+    const server = await waitForServer(token, id, ['ERROR', 'ACTIVE']);
+    expect(server?.status).toBe('ERROR');
+    expect(server?.fault?.message).toMatch(/No valid host was found/);
+    expect(server?.['os-extended-server-attributes:host']).toBeNull();
+    const claims = await primaryDb()
+      .select()
+      .from(resourceClaims)
+      .where(eq(resourceClaims.instance_uuid, id));
+    expect(claims).toEqual([]);
+    await call('DELETE', `/v3/servers/${id}`, { token });
+    await waitForServer(token, id, ['DELETED']);
+  });
+});

@@ -1,0 +1,52 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { type LocalStack, startLocalStack } from '../../infra/local/stack.ts';
+
+export interface StackInfo {
+  apiUrl: string;
+  admin: LocalStack['admin'];
+  database: LocalStack['database'];
+  sqsEndpoint: string;
+  sfnEndpoint: string;
+  env: Record<string, string>;
+  dataDir: string;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    stack: StackInfo;
+  }
+}
+
+const DATA_DIR = join(new URL('../../', import.meta.url).pathname, '.local', `test-${process.pid}`);
+
+let stack: LocalStack | undefined;
+
+// Its own data dir and free ports: a running `npm start` is never touched.
+export async function setup(project: TestProject): Promise<void> {
+  stack = await startLocalStack({
+    dataDir: DATA_DIR,
+    fresh: true,
+    apiPort: 0,
+    reportIntervalSeconds: 2,
+    serviceDownTimeSeconds: 20,
+    log: (line) => {
+      if (process.env.STACK_LOG) console.log(line);
+    },
+  });
+  project.provide('stack', {
+    apiUrl: stack.apiUrl,
+    admin: stack.admin,
+    database: stack.database,
+    sqsEndpoint: stack.sqsEndpoint,
+    sfnEndpoint: stack.sfnEndpoint,
+    env: stack.env,
+    dataDir: DATA_DIR,
+  });
+}
+
+export async function teardown(): Promise<void> {
+  await stack?.stop();
+  await rm(DATA_DIR, { recursive: true, force: true });
+}
