@@ -1,0 +1,47 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startLocalStack } from '../../infra/local/stack.ts';
+import { bootLatency, listDetailLatency } from './boot.ts';
+import { BenchClient } from './client.ts';
+import { type Figure, round } from './stats.ts';
+
+// `npm run bench`: starts its own local cloud (fresh, its own ports and data dir), measures, prints
+// the figures and writes them to bench-results.json. Numbers depend on the machine: compare runs
+// on the same kind of machine only.
+const ROOT = new URL('../../', import.meta.url).pathname;
+
+async function main(): Promise<void> {
+  const figures: Figure[] = [];
+  const startedAt = performance.now();
+  const stack = await startLocalStack({ dataDir: join(ROOT, '.local', 'bench'), fresh: true, apiPort: 0 });
+  figures.push({
+    name: 'local cloud start (fresh data dir)',
+    value: round((performance.now() - startedAt) / 1000, 2),
+    unit: 's',
+    detail:
+      'MariaDB primary+replica, bridges, fauxqs, Step Functions endpoint, workerd API, 3 agents registered',
+  });
+  try {
+    const client = new BenchClient(stack.apiUrl);
+    await client.login(stack.admin.username, stack.admin.password);
+    figures.push(...(await bootLatency(client, 50)));
+    figures.push(...(await listDetailLatency(client, 100, 50)));
+  } finally {
+    await stack.stop();
+  }
+  const width = Math.max(...figures.map((figure) => figure.name.length));
+  console.log(`\nBenchmarks (${new Date().toISOString()}, node ${process.version})`);
+  for (const figure of figures) {
+    console.log(
+      `  ${figure.name.padEnd(width)}  ${String(figure.value).padStart(8)} ${figure.unit.padEnd(3)}  ${figure.detail}`,
+    );
+  }
+  const output = join(ROOT, 'bench-results.json');
+  await writeFile(output, `${JSON.stringify({ measured_at: new Date().toISOString(), figures }, null, 2)}\n`);
+  console.log(`\nwritten to ${output}`);
+}
+
+main().catch((error: Error) => {
+  console.error(`bench failed: ${error.stack ?? error.message}`);
+  process.exit(1);
+});
