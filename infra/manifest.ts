@@ -39,6 +39,7 @@ const unset = { from: 'unset' } as const;
 const SHARED_CONTROL_PLANE_ENV = {
   DATABASE_URL: secret('DatabaseUrl'),
   DATABASE_REPLICA_URLS: secret('DatabaseReplicaUrls'),
+  DATABASE_FLAVOR: setting('mysql'),
   SQS_ENDPOINT: unset,
   SFN_ENDPOINT: unset,
   STATE_MACHINE_ARNS: deployed,

@@ -9,11 +9,12 @@ export interface DatabaseUrls {
   replicas: string[];
 }
 
-function connect(url: string) {
+/** One database endpoint (primary or a single replica), without routing. */
+export function connectDatabase(url: string) {
   return drizzle({ client: new Client({ url }), schema: tables });
 }
 
-export type PrimaryDb = ReturnType<typeof connect>;
+export type PrimaryDb = ReturnType<typeof connectDatabase>;
 
 /**
  * One handle for the whole database: `db.select()` reads a replica, writes and transactions go to the
@@ -21,8 +22,8 @@ export type PrimaryDb = ReturnType<typeof connect>;
  * Creating it opens nothing (the driver speaks HTTP per query), so handlers can make one per request.
  */
 export function createDatabase(urls: DatabaseUrls) {
-  const primary = connect(urls.primary);
-  const [first, ...rest] = urls.replicas.map(connect);
+  const primary = connectDatabase(urls.primary);
+  const [first, ...rest] = urls.replicas.map(connectDatabase);
   return first ? withReplicas(primary, [first, ...rest]) : withReplicas(primary, [primary]);
 }
 

@@ -5,11 +5,13 @@ import { authenticateHost } from './agent/host-auth.ts';
 import { registrationRoutes } from './agent/registration.ts';
 import { extensionRoutes } from './compute/extensions.ts';
 import { flavorRoutes } from './compute/flavors.ts';
+import { databaseReplicaRoutes } from './compute/os-database-replicas.ts';
 import { serverRoutes } from './compute/servers.ts';
 import { versionRoutes } from './compute/versions.ts';
 import type { AppEnv } from './context.ts';
 import { tokenRoutes } from './identity/tokens.ts';
 import { authenticate } from './middleware/auth.ts';
+import { readYourWrites } from './middleware/consistency.ts';
 import { onError, onNotFound } from './middleware/errors.ts';
 import { requestId } from './middleware/request-id.ts';
 import { services } from './middleware/services.ts';
@@ -21,6 +23,7 @@ export function createApp() {
   app.onError(onError);
   app.notFound(onNotFound);
   app.use(services);
+  app.use(readYourWrites);
 
   app.route('/', versionRoutes);
   app.route('/identity/v3', tokenRoutes);
@@ -30,6 +33,7 @@ export function createApp() {
   v3.route('/extensions', extensionRoutes);
   v3.route('/flavors', flavorRoutes);
   v3.route('/servers', serverRoutes);
+  v3.route('/os-database-replicas', databaseReplicaRoutes);
   app.route('/v3', v3);
 
   app.route('/compute-agent/v1/credentials', credentialRoutes);

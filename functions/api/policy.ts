@@ -15,6 +15,7 @@ export const POLICY = {
   'compute:extended_server_attributes': 'admin_api',
   'compute_extension:flavors': 'admin_or_owner',
   'compute_agent:host_credentials': 'admin_api',
+  'compute_extension:database_replicas': 'admin_api',
 } as const satisfies Record<string, PolicyRule>;
 
 export type PolicyAction = keyof typeof POLICY;

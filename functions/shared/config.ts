@@ -20,6 +20,8 @@ const optionalUrl = v.optional(v.pipe(v.string(), v.url()));
 export const ControlPlaneEnv = v.object({
   DATABASE_URL: v.pipe(v.string(), v.url()),
   DATABASE_REPLICA_URLS: commaList,
+  /** How replication positions are read: `mysql` (PlanetScale/Vitess) or `mariadb` (the local stand-in). */
+  DATABASE_FLAVOR: v.optional(v.picklist(['mysql', 'mariadb']), 'mysql'),
   AWS_REGION: v.optional(v.string(), 'us-east-1'),
   AWS_ACCESS_KEY_ID: v.optional(v.string()),
   AWS_SECRET_ACCESS_KEY: v.optional(v.string()),

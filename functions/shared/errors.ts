@@ -56,7 +56,21 @@ export class NoValidHost extends Error {
 /** A conditional write lost against a concurrent change. */
 export class StateConflict extends Conflict {}
 
-/** MySQL's duplicate-key error (1062), as the PlanetScale driver reports it. */
+/** MySQL's duplicate-key error (1062), as the PlanetScale driver reports it (Drizzle may wrap it as `cause`). */
 export function isDuplicateKey(error: unknown): boolean {
-  return error instanceof Error && /Duplicate entry|\b1062\b/.test(error.message);
+  for (let current: unknown = error; current instanceof Error; current = current.cause) {
+    if (/Duplicate entry|errno 1062/.test(current.message)) return true;
+  }
+  return false;
+}
+
+/** Names the constraint that was hit without echoing the SQL or the values. */
+export function duplicateKeyMessage(error: Error): string {
+  let text = error.message;
+  for (let current: unknown = error; current instanceof Error; current = current.cause)
+    text += ` ${current.message}`;
+  const key = /for key '(?:[^.']*\.)?([^']+)'/.exec(text)?.[1];
+  return key
+    ? `A resource with the same unique key already exists (${key})`
+    : 'A resource with the same unique key already exists';
 }

@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type LocalStack, startLocalStack } from './stack.ts';
@@ -38,6 +38,23 @@ async function main(): Promise<void> {
   });
   const cloudsPath = join(dataDir, 'clouds.yaml');
   await writeFile(cloudsPath, cloudsYaml(stack), { mode: 0o600 });
+  // Where the database tools (npm run db:migrate, db:status, db:archive) find this running cloud.
+  const stackFile = join(dataDir, 'stack.json');
+  await writeFile(
+    stackFile,
+    `${JSON.stringify(
+      {
+        apiUrl: stack.apiUrl,
+        databaseUrl: stack.database.primaryUrl,
+        databaseReplicaUrl: stack.database.replicaUrl,
+        primary: { host: '127.0.0.1', port: stack.database.primaryPort, database: 'nova', user: 'root' },
+        replica: { host: '127.0.0.1', port: stack.database.replicaPort, database: 'nova', user: 'root' },
+      },
+      null,
+      2,
+    )}\n`,
+    { mode: 0o600 },
+  );
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   console.log(
     [
@@ -65,6 +82,7 @@ async function main(): Promise<void> {
     stopping = true;
     console.log(`\n${signal}: stopping the local cloud...`);
     await stack.stop();
+    await rm(stackFile, { force: true });
     console.log('stopped.');
     process.exit(0);
   };

@@ -26,7 +26,7 @@ export const CONDUCTOR_FUNCTION_ARN = `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_AC
 const LOCAL_AWS_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 const DATABASE = 'nova';
 /** What a stack keeps in its data dir; `fresh` removes exactly these. */
-const STACK_ENTRIES = ['db', 'sqs', 'agents', 'build', 'secrets.json', 'clouds.yaml'];
+const STACK_ENTRIES = ['db', 'sqs', 'agents', 'build', 'secrets.json', 'clouds.yaml', 'stack.json'];
 const DATABASE_USER = 'nova';
 
 export interface LocalStackOptions {
@@ -113,6 +113,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const env: Record<string, string> = {
       DATABASE_URL: primaryBridge.url,
       DATABASE_REPLICA_URLS: replicaBridge.url,
+      DATABASE_FLAVOR: 'mariadb',
       AWS_REGION: LOCAL_REGION,
       AWS_ACCESS_KEY_ID: LOCAL_AWS_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_AWS_CREDENTIALS.secretAccessKey,

@@ -32,6 +32,10 @@ export async function login(
   return token;
 }
 
+// Like a client SDK session: every read sends the newest consistency token this test process has
+// been given, so it always sees its own writes even while a replica lags.
+let consistencyToken: string | undefined;
+
 export interface ApiResponse<T = Record<string, unknown>> {
   status: number;
   headers: Headers;
@@ -46,6 +50,8 @@ export async function call<T = Record<string, unknown>>(
 ): Promise<ApiResponse<T>> {
   const headers: Record<string, string> = { ...options.headers };
   if (options.token) headers['x-auth-token'] = options.token;
+  if (consistencyToken && (method === 'GET' || method === 'HEAD'))
+    headers['x-consistency-token'] = consistencyToken;
   if (options.body !== undefined) headers['content-type'] = 'application/json';
   const response = await fetch(`${stackInfo().apiUrl}${path}`, {
     method,
@@ -57,6 +63,7 @@ export async function call<T = Record<string, unknown>>(
           ? options.body
           : JSON.stringify(options.body),
   });
+  consistencyToken = response.headers.get('x-consistency-token') ?? consistencyToken;
   const text = await response.text();
   return { status: response.status, headers: response.headers, body: (text ? JSON.parse(text) : {}) as T };
 }

@@ -3,6 +3,7 @@ import { NotFound } from '../../shared/errors.ts';
 import type { AppEnv } from '../context.ts';
 import type { ExtensionInfo } from './extension.ts';
 import { FLAVORS_EXTENSION } from './flavors.ts';
+import { DATABASE_REPLICAS_EXTENSION } from './os-database-replicas.ts';
 import { SERVERS_EXTENSION } from './servers.ts';
 import { VERSIONS_EXTENSION } from './versions.ts';
 
@@ -16,6 +17,7 @@ export const EXTENSIONS_EXTENSION = {
 
 /** The registry: listed explicitly, no discovery. */
 export const LOADED_EXTENSIONS: ExtensionInfo[] = [
+  DATABASE_REPLICAS_EXTENSION,
   EXTENSIONS_EXTENSION,
   FLAVORS_EXTENSION,
   SERVERS_EXTENSION,

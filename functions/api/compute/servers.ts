@@ -66,7 +66,7 @@ function projectScope(caller: Caller, allTenants: boolean): SQL | undefined {
   return caller.isAdmin && allTenants ? undefined : eq(instances.project_id, caller.projectId);
 }
 
-async function findInstance(db: PrimaryDb, caller: Caller, uuid: string) {
+async function findInstance(db: Pick<PrimaryDb, 'select'>, caller: Caller, uuid: string) {
   const [instance] = await db
     .select()
     .from(instances)
@@ -74,7 +74,7 @@ async function findInstance(db: PrimaryDb, caller: Caller, uuid: string) {
   return instance;
 }
 
-async function latestFaults(db: PrimaryDb, uuids: string[]) {
+async function latestFaults(db: Pick<PrimaryDb, 'select'>, uuids: string[]) {
   if (uuids.length === 0) return new Map<string, typeof instanceFaults.$inferSelect>();
   const rows = await db
     .select()
@@ -208,7 +208,7 @@ export const serverRoutes = new Hono<AppEnv>()
   .get('/detail', async (c) => {
     const rows = await listInstances(c);
     const faults = await latestFaults(
-      c.var.db.$primary,
+      c.var.db,
       rows.filter((row) => row.vm_state === 'error').map((row) => row.uuid),
     );
     return c.json({
@@ -218,9 +218,9 @@ export const serverRoutes = new Hono<AppEnv>()
   .get('/:serverId', async (c) => {
     authorize(c.var.caller, 'compute:get');
     const uuid = c.req.param('serverId');
-    const instance = await findInstance(c.var.db.$primary, c.var.caller, uuid);
+    const instance = await findInstance(c.var.db, c.var.caller, uuid);
     if (!instance) throw new NotFound(`Instance ${uuid} could not be found.`);
-    const faults = instance.vm_state === 'error' ? await latestFaults(c.var.db.$primary, [uuid]) : new Map();
+    const faults = instance.vm_state === 'error' ? await latestFaults(c.var.db, [uuid]) : new Map();
     return c.json({ server: await serverDetail(c, instance, faults.get(uuid)) });
   })
   .delete('/:serverId', async (c) => {

@@ -1,7 +1,7 @@
 import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { ConfigError } from '../../shared/config.ts';
-import { ComputeError } from '../../shared/errors.ts';
+import { ComputeError, duplicateKeyMessage, isDuplicateKey } from '../../shared/errors.ts';
 import type { AppEnv } from '../context.ts';
 
 // The one place errors become responses: Nova's body `{"<fault>": {"code", "message"}}`. Anything
@@ -25,6 +25,8 @@ const HTTP_FAULTS: Record<number, string> = {
 
 export const onError: ErrorHandler<AppEnv> = (error, c) => {
   if (error instanceof ComputeError) return faultBody(c, error.status, error.fault, error.message);
+  // A unique constraint lost to a concurrent request: the resource exists now, which is a conflict.
+  if (isDuplicateKey(error)) return faultBody(c, 409, 'conflictingRequest', duplicateKeyMessage(error));
   if (error instanceof HTTPException && HTTP_FAULTS[error.status]) {
     return faultBody(c, error.status, HTTP_FAULTS[error.status] ?? 'badRequest', error.message);
   }
