@@ -2,7 +2,7 @@
 export class BenchClient {
   constructor(
     readonly apiUrl: string,
-    private token = '',
+    public authToken = '',
   ) {}
 
   async login(user: string, password: string): Promise<void> {
@@ -13,15 +13,15 @@ export class BenchClient {
         auth: { identity: { methods: ['password'], password: { user: { name: user, password } } } },
       }),
     });
-    this.token = response.headers.get('x-subject-token') ?? '';
+    this.authToken = response.headers.get('x-subject-token') ?? '';
     await response.arrayBuffer();
-    if (!this.token) throw new Error(`bench login failed: ${response.status}`);
+    if (!this.authToken) throw new Error(`bench login failed: ${response.status}`);
   }
 
   async request<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
     const response = await fetch(`${this.apiUrl}${path}`, {
       method,
-      headers: { 'content-type': 'application/json', 'x-auth-token': this.token },
+      headers: { 'content-type': 'application/json', 'x-auth-token': this.authToken },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await response.text();

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { startLocalStack } from '../../infra/local/stack.ts';
 import { bootLatency, listDetailLatency } from './boot.ts';
 import { BenchClient } from './client.ts';
+import { dataLayerBench } from './data-layer.ts';
 import { type Figure, round } from './stats.ts';
 
 // `npm run bench`: starts its own local cloud (fresh, its own ports and data dir), measures, prints
@@ -26,6 +27,16 @@ async function main(): Promise<void> {
     await client.login(stack.admin.username, stack.admin.password);
     figures.push(...(await bootLatency(client, 50)));
     figures.push(...(await listDetailLatency(client, 100, 50)));
+    figures.push(
+      ...(await dataLayerBench({
+        client,
+        token: client.authToken,
+        env: stack.env,
+        primaryUrl: stack.database.primaryUrl,
+        replicaUrl: stack.database.replicaUrl,
+        adminProject: stack.admin.project,
+      })),
+    );
   } finally {
     await stack.stop();
   }
