@@ -57,6 +57,7 @@ export const API_ENV = {
   TOKEN_SECRET: secret('TokenSecret'),
   TOKEN_TTL_SECONDS: setting('3600'),
   REGION_NAME: setting('RegionOne'),
+  DISABLED_EXTENSIONS: setting(''),
 } as const satisfies Record<string, EnvSource>;
 
 /** The conductor Lambda's environment (functions/shared/config.ts ControlPlaneEnv). */

@@ -3,16 +3,13 @@ import { commandRoutes } from './agent/commands.ts';
 import { credentialRoutes } from './agent/credentials.ts';
 import { authenticateHost } from './agent/host-auth.ts';
 import { registrationRoutes } from './agent/registration.ts';
-import { extensionRoutes } from './compute/extensions.ts';
-import { flavorRoutes } from './compute/flavors.ts';
-import { databaseReplicaRoutes } from './compute/os-database-replicas.ts';
-import { serverRoutes } from './compute/servers.ts';
-import { versionRoutes } from './compute/versions.ts';
+import { ALL_EXTENSIONS, enabledExtensions, mountExtensions } from './compute/registry.ts';
 import type { AppEnv } from './context.ts';
 import { tokenRoutes } from './identity/tokens.ts';
 import { authenticate } from './middleware/auth.ts';
 import { readYourWrites } from './middleware/consistency.ts';
 import { onError, onNotFound } from './middleware/errors.ts';
+import { extensionVersions } from './middleware/extension-versions.ts';
 import { requestId } from './middleware/request-id.ts';
 import { services } from './middleware/services.ts';
 
@@ -23,17 +20,18 @@ export function createApp() {
   app.onError(onError);
   app.notFound(onNotFound);
   app.use(services);
+  app.use(async (c, next) => {
+    c.set('extensions', enabledExtensions(c.var.config.DISABLED_EXTENSIONS));
+    await next();
+  });
+  app.use(extensionVersions(ALL_EXTENSIONS));
   app.use(readYourWrites);
 
-  app.route('/', versionRoutes);
   app.route('/identity/v3', tokenRoutes);
+  mountExtensions(app);
 
   const v3 = new Hono<AppEnv>();
   v3.use(authenticate);
-  v3.route('/extensions', extensionRoutes);
-  v3.route('/flavors', flavorRoutes);
-  v3.route('/servers', serverRoutes);
-  v3.route('/os-database-replicas', databaseReplicaRoutes);
   app.route('/v3', v3);
 
   app.route('/compute-agent/v1/credentials', credentialRoutes);

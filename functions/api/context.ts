@@ -2,6 +2,7 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Database } from '../../schema/db.ts';
 import type { ApiConfig } from '../shared/config.ts';
+import type { Extension } from './compute/extension.ts';
 
 /** Who is calling, from a verified identity token (functions/api/identity/token-codec.ts). */
 export interface Caller {
@@ -22,6 +23,10 @@ export interface AppVariables {
   caller: Caller;
   /** The compute host an agent request authenticated as (functions/api/agent/host-auth.ts). */
   host: string;
+  /** The extensions this deployment serves (functions/api/compute/registry.ts). */
+  extensions: Extension[];
+  /** Extension versions the client pinned (functions/api/middleware/extension-versions.ts). */
+  extensionVersions: Map<string, number>;
 }
 
 /** Workers bindings: strings only (vars and secrets). */

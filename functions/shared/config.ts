@@ -45,6 +45,8 @@ export const ApiEnv = v.object({
   TOKEN_SECRET: v.pipe(v.string(), v.minLength(32, 'TOKEN_SECRET must be at least 32 characters')),
   TOKEN_TTL_SECONDS: positiveInt(3600),
   REGION_NAME: v.optional(v.string(), 'RegionOne'),
+  /** Comma-separated aliases of v3 extensions not to serve (core extensions cannot be disabled). */
+  DISABLED_EXTENSIONS: commaList,
 });
 export type ApiConfig = v.InferOutput<typeof ApiEnv>;
 

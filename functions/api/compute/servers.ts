@@ -1,6 +1,6 @@
 import { StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { and, desc, eq, inArray, lt, or, type SQL } from 'drizzle-orm';
-import { Hono } from 'hono';
+import type { Context } from 'hono';
 import * as v from 'valibot';
 import type { PrimaryDb } from '../../../schema/db.ts';
 import { computeNodes, flavors, instanceFaults, instances } from '../../../schema/tables/index.ts';
@@ -8,20 +8,15 @@ import { startAction } from '../../compute/instance-actions.ts';
 import { recordFault } from '../../compute/instance-faults.ts';
 import { transitionInstance } from '../../compute/instance-states.ts';
 import { stateMachineArn } from '../../shared/aws.ts';
+import { randomSecret } from '../../shared/encoding.ts';
 import { BadRequest, NotFound, ServiceUnavailable } from '../../shared/errors.ts';
 import type { AppEnv, Caller } from '../context.ts';
 import { resourceLinks } from '../links.ts';
-import { readJson, readQuery } from '../middleware/validate.ts';
+import { requestedVersion } from '../middleware/extension-versions.ts';
 import { authorize } from '../policy.ts';
+import { route } from '../route.ts';
+import { defineExtension, type Extension } from './extension.ts';
 import { serverDetail } from './server-view.ts';
-
-export const SERVERS_EXTENSION = {
-  alias: 'servers',
-  name: 'Servers',
-  description: 'Servers.',
-  version: 1,
-  core: true,
-} as const;
 
 // image_ref is a uuid or an href whose last path segment is one (Havana v3).
 const ImageRef = v.pipe(
@@ -86,8 +81,7 @@ async function latestFaults(db: Pick<PrimaryDb, 'select'>, uuids: string[]) {
   return latest;
 }
 
-async function listInstances(c: Parameters<typeof serverDetail>[0]) {
-  const query = readQuery(c, ListQuery);
+async function listInstances(c: Context<AppEnv>, query: v.InferOutput<typeof ListQuery>) {
   authorize(c.var.caller, 'compute:get_all');
   const allTenants = query.all_tenants !== undefined && ['1', 'true', 'True'].includes(query.all_tenants);
   if (allTenants) authorize(c.var.caller, 'compute:get_all_tenants');
@@ -112,150 +106,197 @@ async function listInstances(c: Parameters<typeof serverDetail>[0]) {
     .limit(query.limit ?? DEFAULT_PAGE_SIZE);
 }
 
-export const serverRoutes = new Hono<AppEnv>()
-  .post('/', async (c) => {
-    const { server } = await readJson(c, CreateServer);
-    const caller = c.var.caller;
-    authorize(caller, 'compute:create');
-    const db = c.var.db.$primary;
-    const [flavor] = await db
-      .select()
-      .from(flavors)
-      .where(and(eq(flavors.flavorid, server.flavor_ref), eq(flavors.deleted, 0)));
-    if (!flavor)
-      throw new BadRequest(`Invalid flavor_ref provided: flavor ${server.flavor_ref} could not be found`);
-    if (flavor.disabled) throw new BadRequest(`Flavor ${server.flavor_ref} is disabled`);
-    const availabilityZone =
-      server['os-availability-zone:availability_zone'] ?? server.availability_zone ?? null;
-    if (availabilityZone !== null) {
-      const [zone] = await db
-        .select({ id: computeNodes.id })
-        .from(computeNodes)
-        .where(and(eq(computeNodes.availability_zone, availabilityZone), eq(computeNodes.deleted, 0)))
-        .limit(1);
-      if (!zone)
-        throw new BadRequest(`The requested availability zone '${availabilityZone}' is not available`);
-    }
+async function createServer(c: Context<AppEnv>, { server }: v.InferOutput<typeof CreateServer>) {
+  const caller = c.var.caller;
+  authorize(caller, 'compute:create');
+  const db = c.var.db.$primary;
+  const [flavor] = await db
+    .select()
+    .from(flavors)
+    .where(and(eq(flavors.flavorid, server.flavor_ref), eq(flavors.deleted, 0)));
+  if (!flavor)
+    throw new BadRequest(`Invalid flavor_ref provided: flavor ${server.flavor_ref} could not be found`);
+  if (flavor.disabled) throw new BadRequest(`Flavor ${server.flavor_ref} is disabled`);
+  const availabilityZone =
+    server['os-availability-zone:availability_zone'] ?? server.availability_zone ?? null;
+  if (availabilityZone !== null) {
+    const [zone] = await db
+      .select({ id: computeNodes.id })
+      .from(computeNodes)
+      .where(and(eq(computeNodes.availability_zone, availabilityZone), eq(computeNodes.deleted, 0)))
+      .limit(1);
+    if (!zone) throw new BadRequest(`The requested availability zone '${availabilityZone}' is not available`);
+  }
 
-    const uuid = crypto.randomUUID();
-    const now = new Date();
-    await db.insert(instances).values({
-      uuid,
-      project_id: caller.projectId,
-      user_id: caller.userId,
-      display_name: server.name,
-      image_ref: server.image_ref,
-      flavor: {
-        flavorid: flavor.flavorid,
-        name: flavor.name,
-        memory_mb: flavor.memory_mb,
-        vcpus: flavor.vcpus,
-        root_gb: flavor.root_gb,
-        ephemeral_gb: flavor.ephemeral_gb,
-        swap: flavor.swap,
-      },
-      vm_state: 'building',
-      task_state: 'scheduling',
-      availability_zone: availabilityZone,
-      metadata: server.metadata,
-      reservation_id: `r-${crypto.randomUUID().slice(0, 8)}`,
-      created_at: now,
-      updated_at: now,
-    });
-    await startAction(db, {
-      action: 'create',
-      instance_uuid: uuid,
-      request_id: c.var.requestId,
-      project_id: caller.projectId,
-      user_id: caller.userId,
-    });
-    try {
-      const execution = await c.var.sfn.send(
-        new StartExecutionCommand({
-          stateMachineArn: stateMachineArn(c.var.config, 'boot-server'),
-          name: `boot-${uuid}`,
-          input: JSON.stringify({ instance_uuid: uuid }),
-        }),
-      );
-      await db
-        .update(instances)
-        .set({ execution_arn: execution.executionArn })
-        .where(eq(instances.uuid, uuid));
-    } catch (error) {
-      // The row exists but no workflow will ever act on it: say so on the server itself.
-      await transitionInstance(db, uuid, 'build_failed');
-      await recordFault(db, {
-        instance_uuid: uuid,
-        code: 503,
-        message: 'The boot workflow could not be started',
-      });
-      throw new ServiceUnavailable(`The boot workflow could not be started: ${(error as Error).message}`);
-    }
-    const links = resourceLinks(c, 'servers', uuid);
-    c.header('Location', links[0]?.href ?? '');
-    return c.json({ server: { id: uuid, links } }, 202);
-  })
-  .get('/', async (c) => {
-    const rows = await listInstances(c);
-    return c.json({
-      servers: rows.map((row) => ({
-        id: row.uuid,
-        name: row.display_name,
-        links: resourceLinks(c, 'servers', row.uuid),
-      })),
-    });
-  })
-  .get('/detail', async (c) => {
-    const rows = await listInstances(c);
-    const faults = await latestFaults(
-      c.var.db,
-      rows.filter((row) => row.vm_state === 'error').map((row) => row.uuid),
-    );
-    return c.json({
-      servers: await Promise.all(rows.map((row) => serverDetail(c, row, faults.get(row.uuid)))),
-    });
-  })
-  .get('/:serverId', async (c) => {
-    authorize(c.var.caller, 'compute:get');
-    const uuid = c.req.param('serverId');
-    const instance = await findInstance(c.var.db, c.var.caller, uuid);
-    if (!instance) throw new NotFound(`Instance ${uuid} could not be found.`);
-    const faults = instance.vm_state === 'error' ? await latestFaults(c.var.db, [uuid]) : new Map();
-    return c.json({ server: await serverDetail(c, instance, faults.get(uuid)) });
-  })
-  .delete('/:serverId', async (c) => {
-    authorize(c.var.caller, 'compute:delete');
-    const uuid = c.req.param('serverId');
-    const db = c.var.db.$primary;
-    const instance = await findInstance(db, c.var.caller, uuid);
-    if (!instance) throw new NotFound(`Instance ${uuid} could not be found.`);
-    await transitionInstance(db, uuid, 'delete_requested');
-    await startAction(db, {
-      action: 'delete',
-      instance_uuid: uuid,
-      request_id: c.var.requestId,
-      project_id: c.var.caller.projectId,
-      user_id: c.var.caller.userId,
-    });
-    if (instance.execution_arn && instance.vm_state === 'building') {
-      // The boot would race the delete; its own failure path releases anything it claimed.
-      await c.var.sfn
-        .send(
-          new StopExecutionCommand({
-            executionArn: instance.execution_arn,
-            error: 'Deleted',
-            cause: 'server deleted',
-          }),
-        )
-        .catch(() => undefined);
-    }
+  const uuid = crypto.randomUUID();
+  const now = new Date();
+  await db.insert(instances).values({
+    uuid,
+    project_id: caller.projectId,
+    user_id: caller.userId,
+    display_name: server.name,
+    image_ref: server.image_ref,
+    flavor: {
+      flavorid: flavor.flavorid,
+      name: flavor.name,
+      memory_mb: flavor.memory_mb,
+      vcpus: flavor.vcpus,
+      root_gb: flavor.root_gb,
+      ephemeral_gb: flavor.ephemeral_gb,
+      swap: flavor.swap,
+    },
+    vm_state: 'building',
+    task_state: 'scheduling',
+    availability_zone: availabilityZone,
+    metadata: server.metadata,
+    reservation_id: `r-${crypto.randomUUID().slice(0, 8)}`,
+    created_at: now,
+    updated_at: now,
+  });
+  await startAction(db, {
+    action: 'create',
+    instance_uuid: uuid,
+    request_id: c.var.requestId,
+    project_id: caller.projectId,
+    user_id: caller.userId,
+  });
+  try {
     const execution = await c.var.sfn.send(
       new StartExecutionCommand({
-        stateMachineArn: stateMachineArn(c.var.config, 'delete-server'),
-        name: `delete-${uuid}-${Date.now()}`,
+        stateMachineArn: stateMachineArn(c.var.config, 'boot-server'),
+        name: `boot-${uuid}`,
         input: JSON.stringify({ instance_uuid: uuid }),
       }),
     );
     await db.update(instances).set({ execution_arn: execution.executionArn }).where(eq(instances.uuid, uuid));
-    return c.body(null, 204);
+  } catch (error) {
+    // The row exists but no workflow will ever act on it: say so on the server itself.
+    await transitionInstance(db, uuid, 'build_failed');
+    await recordFault(db, {
+      instance_uuid: uuid,
+      code: 503,
+      message: 'The boot workflow could not be started',
+    });
+    throw new ServiceUnavailable(`The boot workflow could not be started: ${(error as Error).message}`);
+  }
+  const links = resourceLinks(c, 'servers', uuid);
+  c.header('Location', links[0]?.href ?? '');
+  // The fake and real drivers alike get the password through the (future) guest agent; the API only
+  // reports it. Version 1 used Havana's `admin_pass`, version 2 Icehouse's `admin_password`.
+  const password = randomSecret(9);
+  const passwordKey = requestedVersion(c, serversExtension) >= 2 ? 'admin_password' : 'admin_pass';
+  return c.json({ server: { id: uuid, links, [passwordKey]: password } }, 202);
+}
+
+async function deleteServer(c: Context<AppEnv>, uuid: string) {
+  authorize(c.var.caller, 'compute:delete');
+  const db = c.var.db.$primary;
+  const instance = await findInstance(db, c.var.caller, uuid);
+  if (!instance) throw new NotFound(`Instance ${uuid} could not be found.`);
+  await transitionInstance(db, uuid, 'delete_requested');
+  await startAction(db, {
+    action: 'delete',
+    instance_uuid: uuid,
+    request_id: c.var.requestId,
+    project_id: c.var.caller.projectId,
+    user_id: c.var.caller.userId,
   });
+  if (instance.execution_arn && instance.vm_state === 'building') {
+    // The boot would race the delete; its own failure path releases anything it claimed.
+    await c.var.sfn
+      .send(
+        new StopExecutionCommand({
+          executionArn: instance.execution_arn,
+          error: 'Deleted',
+          cause: 'server deleted',
+        }),
+      )
+      .catch(() => undefined);
+  }
+  const execution = await c.var.sfn.send(
+    new StartExecutionCommand({
+      stateMachineArn: stateMachineArn(c.var.config, 'delete-server'),
+      name: `delete-${uuid}-${Date.now()}`,
+      input: JSON.stringify({ instance_uuid: uuid }),
+    }),
+  );
+  await db.update(instances).set({ execution_arn: execution.executionArn }).where(eq(instances.uuid, uuid));
+  return c.body(null, 204);
+}
+
+export const serversExtension: Extension = defineExtension({
+  alias: 'servers',
+  name: 'Servers',
+  description: 'Servers.',
+  version: 2,
+  core: true,
+  history: [
+    { version: 1, change: 'Havana v3: create answers admin_pass' },
+    { version: 2, change: 'create answers admin_password (the Icehouse name) instead of admin_pass' },
+  ],
+  routes: [
+    route({
+      method: 'post',
+      path: '/v3/servers',
+      summary: 'Create (boot) a server',
+      body: CreateServer,
+      responses: { 202: 'server: id, links, admin_password (admin_pass in version 1)' },
+      handler: (c, { body }) => createServer(c, body),
+    }),
+    route({
+      method: 'get',
+      path: '/v3/servers',
+      summary: 'List servers',
+      query: ListQuery,
+      responses: { 200: 'servers: id, name, links' },
+      handler: async (c, { query }) => {
+        const rows = await listInstances(c, query);
+        return c.json({
+          servers: rows.map((row) => ({
+            id: row.uuid,
+            name: row.display_name,
+            links: resourceLinks(c, 'servers', row.uuid),
+          })),
+        });
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/v3/servers/detail',
+      summary: 'List servers with details',
+      query: ListQuery,
+      responses: { 200: 'servers with the full server view' },
+      handler: async (c, { query }) => {
+        const rows = await listInstances(c, query);
+        const faults = await latestFaults(
+          c.var.db,
+          rows.filter((row) => row.vm_state === 'error').map((row) => row.uuid),
+        );
+        return c.json({
+          servers: await Promise.all(rows.map((row) => serverDetail(c, row, faults.get(row.uuid)))),
+        });
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/v3/servers/:server_id',
+      summary: 'Show a server',
+      responses: { 200: 'server' },
+      handler: async (c) => {
+        authorize(c.var.caller, 'compute:get');
+        const uuid = c.req.param('server_id') ?? '';
+        const instance = await findInstance(c.var.db, c.var.caller, uuid);
+        if (!instance) throw new NotFound(`Instance ${uuid} could not be found.`);
+        const faults = instance.vm_state === 'error' ? await latestFaults(c.var.db, [uuid]) : new Map();
+        return c.json({ server: await serverDetail(c, instance, faults.get(uuid)) });
+      },
+    }),
+    route({
+      method: 'delete',
+      path: '/v3/servers/:server_id',
+      summary: 'Delete a server',
+      responses: { 204: 'deletion started' },
+      handler: (c) => deleteServer(c, c.req.param('server_id') ?? ''),
+    }),
+  ],
+});

@@ -1,17 +1,12 @@
-import { Hono } from 'hono';
+import type { Context } from 'hono';
 import type { AppEnv } from '../context.ts';
-
-export const VERSIONS_EXTENSION = {
-  alias: 'versions',
-  name: 'Versions',
-  description: 'API version information.',
-  version: 1,
-  core: true,
-} as const;
+import { route } from '../route.ts';
+import { defineExtension } from './extension.ts';
 
 const V3_UPDATED = '2013-07-23T11:33:21Z';
 
-function v3Document(origin: string) {
+function v3Document(c: Context<AppEnv>) {
+  const origin = new URL(c.req.url).origin;
   return {
     id: 'v3.0',
     status: 'EXPERIMENTAL',
@@ -22,7 +17,29 @@ function v3Document(origin: string) {
 }
 
 /** `GET /` lists the versions; `GET /v3` describes v3. Neither needs a token. */
-export const versionRoutes = new Hono<AppEnv>()
-  .get('/', (c) => c.json({ versions: [v3Document(new URL(c.req.url).origin)] }))
-  .get('/v3', (c) => c.json({ version: v3Document(new URL(c.req.url).origin) }))
-  .get('/v3/', (c) => c.json({ version: v3Document(new URL(c.req.url).origin) }));
+export const versionsExtension = defineExtension({
+  alias: 'versions',
+  name: 'Versions',
+  description: 'API version information.',
+  version: 1,
+  core: true,
+  history: [{ version: 1, change: 'GET / and GET /v3 version documents' }],
+  routes: [
+    route({
+      method: 'get',
+      path: '/',
+      summary: 'List API versions',
+      auth: 'none',
+      responses: { 200: 'versions' },
+      handler: (c) => c.json({ versions: [v3Document(c)] }),
+    }),
+    route({
+      method: 'get',
+      path: '/v3',
+      summary: 'Describe API v3',
+      auth: 'none',
+      responses: { 200: 'version' },
+      handler: (c) => c.json({ version: v3Document(c) }),
+    }),
+  ],
+});

@@ -1,0 +1,48 @@
+import type { Context, Hono } from 'hono';
+import { ConfigError } from '../../shared/config.ts';
+import { NotFound } from '../../shared/errors.ts';
+import type { AppEnv } from '../context.ts';
+import { mountRoutes } from '../route.ts';
+import type { Extension } from './extension.ts';
+import { extensionsExtension } from './extensions.ts';
+import { flavorsExtension } from './flavors.ts';
+import { databaseReplicasExtension } from './os-database-replicas.ts';
+import { serversExtension } from './servers.ts';
+import { versionsExtension } from './versions.ts';
+
+/** Every v3 extension, listed explicitly: nothing is discovered. */
+export const ALL_EXTENSIONS: Extension[] = [
+  versionsExtension,
+  extensionsExtension,
+  flavorsExtension,
+  serversExtension,
+  databaseReplicasExtension,
+];
+
+/** The extensions a deployment serves: all but those its DISABLED_EXTENSIONS names (never a core one). */
+export function enabledExtensions(disabled: string[]): Extension[] {
+  const unknown = disabled.filter((alias) => !ALL_EXTENSIONS.some((extension) => extension.alias === alias));
+  const core = ALL_EXTENSIONS.filter((extension) => extension.core && disabled.includes(extension.alias));
+  if (unknown.length > 0)
+    throw new ConfigError(`DISABLED_EXTENSIONS names unknown extensions: ${unknown.join(', ')}`);
+  if (core.length > 0) {
+    throw new ConfigError(
+      `DISABLED_EXTENSIONS cannot disable core extensions: ${core.map((e) => e.alias).join(', ')}`,
+    );
+  }
+  return ALL_EXTENSIONS.filter((extension) => !disabled.includes(extension.alias));
+}
+
+/**
+ * Mounts every extension's routes. Which ones are enabled is configuration, known per request on
+ * Workers, so a disabled extension's routes answer 404 as if they did not exist.
+ */
+export function mountExtensions(app: Hono<AppEnv>): void {
+  for (const extension of ALL_EXTENSIONS) {
+    mountRoutes(app, extension.routes, (c: Context<AppEnv>) => {
+      if (!c.var.extensions.includes(extension)) {
+        throw new NotFound(`The resource could not be found: extension ${extension.alias} is disabled`);
+      }
+    });
+  }
+}

@@ -1,0 +1,103 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../functions/api/app.ts';
+import { openApiPath } from '../../functions/api/compute/openapi.ts';
+import { ALL_EXTENSIONS } from '../../functions/api/compute/registry.ts';
+import { call, IMAGE, login, stackInfo, waitForServer } from '../helpers/api.ts';
+
+interface OpenApi {
+  openapi: string;
+  paths: Record<
+    string,
+    Record<string, { requestBody?: { content: Record<string, { schema: { properties?: object } }> } }>
+  >;
+}
+
+describe('the extension framework', () => {
+  let token: string;
+  beforeAll(async () => {
+    token = await login();
+  });
+
+  it('lists every loaded extension with alias, name, description and an integer version', async () => {
+    const list = await call<{ extensions: Array<{ alias: string; version: number }> }>(
+      'GET',
+      '/v3/extensions',
+      { token },
+    );
+    expect(list.body.extensions.map((extension) => extension.alias).sort()).toEqual(
+      ALL_EXTENSIONS.map((extension) => extension.alias).sort(),
+    );
+    for (const extension of list.body.extensions) {
+      expect(Object.keys(extension).sort()).toEqual(['alias', 'description', 'name', 'version']);
+      expect(Number.isInteger(extension.version)).toBe(true);
+    }
+    const servers = await call('GET', '/v3/extensions/servers', { token });
+    expect(servers.body).toMatchObject({ extension: { alias: 'servers', version: 2 } });
+    expect((await call('GET', '/v3/extensions/no-such', { token })).status).toBe(404);
+  });
+
+  it('serves an older contract version when the client pins it', async () => {
+    const body = {
+      server: { name: 'versioned', image_ref: IMAGE, flavor_ref: '1', availability_zone: 'az-2' },
+    };
+    const current = await call<{ server: Record<string, unknown> }>('POST', '/v3/servers', { token, body });
+    expect(current.body.server).toHaveProperty('admin_password');
+    expect(current.body.server).not.toHaveProperty('admin_pass');
+    const pinned = await call<{ server: Record<string, unknown> }>('POST', '/v3/servers', {
+      token,
+      body,
+      headers: { 'x-compute-extension-versions': 'servers=1' },
+    });
+    expect(pinned.body.server).toHaveProperty('admin_pass');
+    expect(pinned.body.server).not.toHaveProperty('admin_password');
+    for (const id of [current.body.server.id, pinned.body.server.id] as string[]) {
+      await waitForServer(token, id, ['ACTIVE']);
+      await call('DELETE', `/v3/servers/${id}`, { token });
+    }
+  });
+
+  it.each([
+    ['an unknown extension', 'nothing=1'],
+    ['a version the extension never had', 'servers=7'],
+    ['a malformed pin', 'servers'],
+  ])('answers 400 for %s', async (_case, header) => {
+    const response = await call('GET', '/v3/servers', {
+      token,
+      headers: { 'x-compute-extension-versions': header },
+    });
+    expect(response.status).toBe(400);
+    expect(response.body).toHaveProperty('badRequest.code', 400);
+  });
+
+  it('documents every registered route in the OpenAPI document, with the request schemas', async () => {
+    const document = await call<OpenApi>('GET', '/v3/openapi.json', { token: null });
+    expect(document.body.openapi).toBe('3.1.0');
+    for (const extension of ALL_EXTENSIONS) {
+      for (const route of extension.routes) {
+        expect(document.body.paths[openApiPath(route.path)], `${route.method} ${route.path}`).toHaveProperty(
+          route.method,
+        );
+      }
+    }
+    const create = document.body.paths['/v3/servers']?.post?.requestBody?.content['application/json']?.schema;
+    expect(create?.properties).toHaveProperty('server');
+    const page = await fetch(`${stackInfo().apiUrl}/v3/api-reference`);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    expect(await page.text()).toContain('POST /v3/servers');
+  });
+
+  it('stops serving an extension a deployment disables, and refuses to disable a core one', async () => {
+    const app = createApp();
+    const env = { ...stackInfo().env, DISABLED_EXTENSIONS: 'os-database-replicas' };
+    const headers = { 'x-auth-token': token };
+    const replicas = await app.request('/v3/os-database-replicas', { headers }, env);
+    expect(replicas.status).toBe(404);
+    const list = (await (await app.request('/v3/extensions', { headers }, env)).json()) as {
+      extensions: Array<{ alias: string }>;
+    };
+    expect(list.extensions.map((extension) => extension.alias)).not.toContain('os-database-replicas');
+    const core = await app.request('/v3/servers', { headers }, { ...env, DISABLED_EXTENSIONS: 'servers' });
+    expect(core.status).toBe(500);
+    expect(await core.json()).toHaveProperty('computeFault');
+  });
+});
