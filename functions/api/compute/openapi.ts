@@ -73,7 +73,7 @@ export function buildOpenApi(extensions: Extension[], serverUrl: string) {
   };
 }
 
-const escape = (text: string) =>
+const escapeHtml = (text: string) =>
   text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
 
 /** A self-contained reference page (no scripts from elsewhere): one section per extension. */
@@ -85,16 +85,18 @@ export function renderReference(document: ReturnType<typeof buildOpenApi>): stri
         .map(([method, op]) => {
           const details = op as { summary: string; requestBody?: unknown; parameters?: unknown };
           const extra = [
-            details.parameters ? `<pre>${escape(JSON.stringify(details.parameters, null, 2))}</pre>` : '',
-            details.requestBody ? `<pre>${escape(JSON.stringify(details.requestBody, null, 2))}</pre>` : '',
+            details.parameters ? `<pre>${escapeHtml(JSON.stringify(details.parameters, null, 2))}</pre>` : '',
+            details.requestBody
+              ? `<pre>${escapeHtml(JSON.stringify(details.requestBody, null, 2))}</pre>`
+              : '',
           ].join('');
-          return `<details><summary><code>${method.toUpperCase()} ${escape(path)}</code> — ${escape(details.summary)}</summary>${extra}</details>`;
+          return `<details><summary><code>${method.toUpperCase()} ${escapeHtml(path)}</code> — ${escapeHtml(details.summary)}</summary>${extra}</details>`;
         }),
     );
-    return `<section><h2>${escape(tag.name)}</h2><p>${escape(tag.description)}</p>${operations.join('\n')}</section>`;
+    return `<section><h2>${escapeHtml(tag.name)}</h2><p>${escapeHtml(tag.description)}</p>${operations.join('\n')}</section>`;
   });
-  return `<!doctype html><html><head><meta charset="utf-8"><title>${escape(document.info.title)}</title>
+  return `<!doctype html><html><head><meta charset="utf-8"><title>${escapeHtml(document.info.title)}</title>
 <style>body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}pre{background:#f4f4f4;padding:.5rem;overflow:auto}summary{cursor:pointer}</style>
-</head><body><h1>${escape(document.info.title)}</h1><p>${escape(document.info.description)} Machine-readable: <a href="/v3/openapi.json">/v3/openapi.json</a>.</p>
+</head><body><h1>${escapeHtml(document.info.title)}</h1><p>${escapeHtml(document.info.description)} Machine-readable: <a href="/v3/openapi.json">/v3/openapi.json</a>.</p>
 ${sections.join('\n')}</body></html>`;
 }
