@@ -24,10 +24,11 @@ export function deleteServer(refs: WorkflowRefs): StateMachineDefinition {
           Next: 'OnAHost',
         },
       ),
+      // Written as `IsNull: true` on purpose: aws-local-stepfunctions 3.0.0 never matches `IsNull: false`.
       OnAHost: {
         Type: 'Choice',
-        Choices: [{ Variable: '$.plan.command', IsNull: false, Next: 'Terminate' }],
-        Default: 'Finish',
+        Choices: [{ Variable: '$.plan.command', IsNull: true, Next: 'Finish' }],
+        Default: 'Terminate',
       },
       Terminate: hostCommand(
         '$.plan.command',

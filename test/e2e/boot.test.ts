@@ -1,7 +1,10 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { and, eq, inArray } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { FAKE_STATE_FILE } from '../../agent/drivers/fake.ts';
 import { computeNodes, instances, resourceClaims } from '../../schema/tables/index.ts';
-import { call, createServer, login, primaryDb, waitForServer } from '../helpers/api.ts';
+import { call, createServer, login, primaryDb, stackInfo, waitForServer } from '../helpers/api.ts';
 
 // The default fleet: compute-1 and compute-2 in az-1, compute-3 in az-2 (infra/local/agents.ts).
 const FLEET = ['compute-1', 'compute-2', 'compute-3'];
@@ -55,6 +58,16 @@ describe('booting servers end to end', () => {
       expect(node.memory_mb_used).toBe(claimedMb);
     }
 
+    const guestsOnHosts = async () =>
+      (
+        await Promise.all(
+          FLEET.map((host) =>
+            readFile(join(stackInfo().dataDir, 'agents', host, FAKE_STATE_FILE), 'utf8').catch(() => ''),
+          ),
+        )
+      ).join('\n');
+    for (const id of ids) expect(await guestsOnHosts()).toContain(id);
+
     await Promise.all(ids.map((id) => call('DELETE', `/v3/servers/${id}`, { token })));
     await Promise.all(ids.map((id) => waitForServer(token, id, ['DELETED'])));
     const leftover = await primaryDb()
@@ -62,6 +75,9 @@ describe('booting servers end to end', () => {
       .from(resourceClaims)
       .where(inArray(resourceClaims.instance_uuid, ids));
     expect(leftover).toEqual([]);
+    // The hosts destroyed the guests too, not only the database rows.
+    const remaining = await guestsOnHosts();
+    for (const id of ids) expect(remaining).not.toContain(id);
   });
 
   it('shows a created server with its flavor, host and Havana v3 view keys, and lists it', async () => {
