@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import * as v from 'valibot';
-import { fromPrimitive } from '../schema/objects/base.ts';
+import { decodePrimitive } from '../schema/objects/base.ts';
 import type { DeliveredCommand } from '../schema/objects/compute-command.ts';
 import { CommandResult } from '../schema/objects/compute-command.ts';
 import type { InstanceData } from '../schema/objects/instance.ts';
@@ -312,8 +312,14 @@ export class ComputeAgent {
     this.log(`${label} started`);
     let result: CommandResult;
     try {
-      const instance: InstanceData = fromPrimitive(InstanceObject, command.instance);
-      result = await this.runOnDriver(command.name, instance);
+      // Decoded as the version this agent reports, so an agent pinned to an older one refuses anything newer.
+      const instance = decodePrimitive(
+        InstanceObject,
+        command.instance,
+        this.config.objectVersions[InstanceObject.name],
+      );
+      this.log(`${label} carries ${InstanceObject.name} ${instance.version}`);
+      result = await this.runOnDriver(command.name, instance.data);
     } catch (error) {
       result = failedResult(error);
     }
@@ -341,6 +347,10 @@ export class ComputeAgent {
       case 'terminate':
         await this.driver.destroy(instance);
         return { status: 'succeeded', output: {} };
+      default: {
+        const changed = await this.driver.power(instance, name);
+        return { status: 'succeeded', output: { power_state: changed.power_state } };
+      }
     }
   }
 

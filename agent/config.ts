@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { InstanceObject } from '../schema/objects/instance.ts';
+import { CURRENT_OBJECT_VERSIONS } from '../schema/objects/registry.ts';
 import type { FakeOperation } from './drivers/fake.ts';
 import { FAKE_OPERATIONS } from './drivers/fake.ts';
 
@@ -28,7 +28,7 @@ export class AgentConfigError extends Error {
 }
 
 /** Object versions this agent implements; AGENT_OBJECT_VERSIONS can only override them to test mixed fleets. */
-const IMPLEMENTED_OBJECT_VERSIONS: Record<string, string> = { [InstanceObject.name]: InstanceObject.version };
+const IMPLEMENTED_OBJECT_VERSIONS: Readonly<Record<string, string>> = CURRENT_OBJECT_VERSIONS;
 
 function isFakeOperation(name: string): name is FakeOperation {
   return (FAKE_OPERATIONS as readonly string[]).includes(name);

@@ -4,7 +4,23 @@
 import type { WorkflowName } from '../workflows/index.ts';
 
 /** State machines deployed to AWS Step Functions (one per entry of workflows/index.ts). */
-export const DEPLOYED_WORKFLOWS = ['boot-server', 'delete-server'] as const satisfies readonly WorkflowName[];
+export const DEPLOYED_WORKFLOWS = [
+  'archive-deleted-rows',
+  'boot-server',
+  'delete-server',
+  'server-action',
+] as const satisfies readonly WorkflowName[];
+
+/** Workflows EventBridge Scheduler starts on a timetable (UTC), with the input each start gets. */
+export const SCHEDULED_WORKFLOWS = {
+  // Daily, off-peak: archive rows deleted more than 90 days ago, purge those archived over a year ago.
+  'archive-deleted-rows': {
+    schedule: 'cron(30 3 * * ? *)',
+    input: { older_than_days: 90, purge_older_than_days: 365, max_rows: 100_000 },
+  },
+} as const satisfies Partial<
+  Record<(typeof DEPLOYED_WORKFLOWS)[number], { schedule: string; input: object }>
+>;
 
 /** Logical name of the conductor Lambda (sst.aws.Function) every conductor Task state invokes. */
 export const CONDUCTOR_FUNCTION = 'Conductor';
@@ -58,6 +74,7 @@ export const API_ENV = {
   TOKEN_TTL_SECONDS: setting('3600'),
   REGION_NAME: setting('RegionOne'),
   DISABLED_EXTENSIONS: setting(''),
+  POLICY_OVERRIDES: setting('{}'),
 } as const satisfies Record<string, EnvSource>;
 
 /** The conductor Lambda's environment (functions/shared/config.ts ControlPlaneEnv). */

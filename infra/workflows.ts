@@ -1,5 +1,11 @@
 import { WORKFLOWS, type WorkflowName } from '../workflows/index.ts';
-import { CONDUCTOR_ENV, CONDUCTOR_FUNCTION, DEPLOYED_WORKFLOWS, renderEnvironment } from './manifest.ts';
+import {
+  CONDUCTOR_ENV,
+  CONDUCTOR_FUNCTION,
+  DEPLOYED_WORKFLOWS,
+  renderEnvironment,
+  SCHEDULED_WORKFLOWS,
+} from './manifest.ts';
 import { type AwsScope, type ComputeQueues, stateMachineQueueStatement } from './queues.ts';
 
 export interface Workflows {
@@ -91,6 +97,8 @@ export function deployWorkflows({ scope, queues, secrets }: WorkflowsInput): Wor
     }),
   ) as Record<WorkflowName, $util.Output<string>>;
 
+  scheduleWorkflows(stateMachineArns);
+
   return {
     conductor,
     stateMachineArns,
@@ -99,6 +107,52 @@ export function deployWorkflows({ scope, queues, secrets }: WorkflowsInput): Wor
         $interpolate`arn:${scope.partition}:states:${scope.region}:${scope.accountId}:execution:${machineNames[workflow]}:*`,
     ),
   };
+}
+
+// EventBridge Scheduler starts the scheduled machines; its role may start those machines and nothing else.
+function scheduleWorkflows(stateMachineArns: Record<WorkflowName, $util.Output<string>>): void {
+  const scheduled = Object.entries(SCHEDULED_WORKFLOWS) as [
+    keyof typeof SCHEDULED_WORKFLOWS,
+    (typeof SCHEDULED_WORKFLOWS)[keyof typeof SCHEDULED_WORKFLOWS],
+  ][];
+  const role = new aws.iam.Role('WorkflowSchedulesRole', {
+    assumeRolePolicy: aws.iam.getPolicyDocumentOutput({
+      statements: [
+        {
+          actions: ['sts:AssumeRole'],
+          principals: [{ type: 'Service', identifiers: ['scheduler.amazonaws.com'] }],
+        },
+      ],
+    }).json,
+  });
+  const policy = new aws.iam.RolePolicy('WorkflowSchedulesPolicy', {
+    role: role.id,
+    policy: aws.iam.getPolicyDocumentOutput({
+      statements: [
+        {
+          actions: ['states:StartExecution'],
+          resources: scheduled.map(([workflow]) => stateMachineArns[workflow]),
+        },
+      ],
+    }).json,
+  });
+  for (const [workflow, { schedule, input }] of scheduled) {
+    new aws.scheduler.Schedule(
+      `${pascalCase(workflow)}Schedule`,
+      {
+        scheduleExpression: schedule,
+        scheduleExpressionTimezone: 'UTC',
+        flexibleTimeWindow: { mode: 'OFF' },
+        target: {
+          arn: stateMachineArns[workflow],
+          roleArn: role.arn,
+          input: JSON.stringify(input),
+          retryPolicy: { maximumRetryAttempts: 3 },
+        },
+      },
+      { dependsOn: [policy] },
+    );
+  }
 }
 
 function pascalCase(kebab: string): string {

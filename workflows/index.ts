@@ -1,11 +1,15 @@
+import { archiveDeletedRows } from './archive-deleted-rows.ts';
 import type { StateMachineDefinition, WorkflowRefs } from './asl.ts';
 import { bootServer } from './boot-server.ts';
 import { deleteServer } from './delete-server.ts';
+import { serverAction } from './server-action.ts';
 
 /** Every state machine the control plane deploys, by the name the API and infra/ refer to it with. */
 export const WORKFLOWS = {
+  'archive-deleted-rows': archiveDeletedRows,
   'boot-server': bootServer,
   'delete-server': deleteServer,
+  'server-action': serverAction,
 } as const satisfies Record<string, (refs: WorkflowRefs) => StateMachineDefinition>;
 
 export type WorkflowName = keyof typeof WORKFLOWS;

@@ -4,9 +4,25 @@ import type { InstanceData } from '../../schema/objects/instance.ts';
 export const POWER_STATE = {
   NOSTATE: 0,
   RUNNING: 1,
+  PAUSED: 3,
   SHUTDOWN: 4,
+  SUSPENDED: 7,
 } as const;
 export type PowerState = (typeof POWER_STATE)[keyof typeof POWER_STATE];
+
+/** Operations on an existing guest, named like the commands that ask for them. */
+export const POWER_OPERATIONS = {
+  reboot: POWER_STATE.RUNNING,
+  power_on: POWER_STATE.RUNNING,
+  power_off: POWER_STATE.SHUTDOWN,
+  pause: POWER_STATE.PAUSED,
+  unpause: POWER_STATE.RUNNING,
+  suspend: POWER_STATE.SUSPENDED,
+  resume: POWER_STATE.RUNNING,
+  // The guest's disk is recreated from its image and the guest started again.
+  rebuild: POWER_STATE.RUNNING,
+} as const satisfies Record<string, PowerState>;
+export type PowerOperation = keyof typeof POWER_OPERATIONS;
 
 export interface DriverInstance {
   uuid: string;
@@ -39,6 +55,8 @@ export interface VirtDriver {
   spawn(instance: InstanceData): Promise<DriverInstance>;
   /** Removes the instance; an instance the host does not have is already destroyed. */
   destroy(instance: InstanceData): Promise<void>;
+  /** Changes the guest's power state; an instance the host does not have is an InstanceNotFound error. */
+  power(instance: InstanceData, operation: PowerOperation): Promise<DriverInstance>;
   listInstances(): Promise<DriverInstance[]>;
   hostResources(): HostResources;
   metrics(): Promise<HostMetric[]>;
@@ -47,4 +65,8 @@ export interface VirtDriver {
 /** A hypervisor operation failed; its `name` is what the command result reports as the error type. */
 export class VirtDriverError extends Error {
   override readonly name: string = 'VirtDriverError';
+}
+
+export class InstanceNotFound extends VirtDriverError {
+  override readonly name: string = 'InstanceNotFound';
 }

@@ -3,12 +3,16 @@ import { setTimeout as delay } from 'node:timers/promises';
 import * as v from 'valibot';
 import type { InstanceData } from '../../schema/objects/instance.ts';
 import { readJsonState, writeJsonStateAtomically } from '../state-file.ts';
-import type { DriverInstance, HostMetric, HostResources, VirtDriver } from './driver.ts';
-import { POWER_STATE, VirtDriverError } from './driver.ts';
+import type { DriverInstance, HostMetric, HostResources, PowerOperation, VirtDriver } from './driver.ts';
+import { InstanceNotFound, POWER_OPERATIONS, POWER_STATE, VirtDriverError } from './driver.ts';
 
 // Operations are named after the commands that trigger them, so an operator configuring latency or
 // failures speaks the same words as the workflow that sends the commands.
-export const FAKE_OPERATIONS = ['spawn', 'terminate'] as const;
+export const FAKE_OPERATIONS = [
+  'spawn',
+  'terminate',
+  ...(Object.keys(POWER_OPERATIONS) as PowerOperation[]),
+] as const;
 export type FakeOperation = (typeof FAKE_OPERATIONS)[number];
 
 export const FAKE_STATE_FILE = 'fake-instances.json';
@@ -86,6 +90,22 @@ export class FakeDriver implements VirtDriver {
       instances.set(instance.uuid, existing);
       throw error;
     }
+  }
+
+  async power(instance: InstanceData, operation: PowerOperation): Promise<DriverInstance> {
+    await this.simulate(operation, instance.uuid);
+    const instances = await this.loadInstances();
+    const existing = instances.get(instance.uuid);
+    if (!existing) throw new InstanceNotFound(`Instance ${instance.uuid} is not on this host`);
+    const changed: DriverInstance = { ...existing, power_state: POWER_OPERATIONS[operation] };
+    instances.set(instance.uuid, changed);
+    try {
+      await this.persist();
+    } catch (error) {
+      instances.set(instance.uuid, existing);
+      throw error;
+    }
+    return changed;
   }
 
   async listInstances(): Promise<DriverInstance[]> {

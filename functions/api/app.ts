@@ -3,6 +3,8 @@ import { commandRoutes } from './agent/commands.ts';
 import { credentialRoutes } from './agent/credentials.ts';
 import { authenticateHost } from './agent/host-auth.ts';
 import { registrationRoutes } from './agent/registration.ts';
+import { schedulerRoutes } from './compute/os-scheduler.ts';
+import { schedulerHintRoutes } from './compute/os-scheduler-hints.ts';
 import { ALL_EXTENSIONS, enabledExtensions, mountExtensions } from './compute/registry.ts';
 import type { AppEnv } from './context.ts';
 import { tokenRoutes } from './identity/tokens.ts';
@@ -32,6 +34,8 @@ export function createApp() {
 
   const v3 = new Hono<AppEnv>();
   v3.use(authenticate);
+  v3.route('/os-scheduler', schedulerRoutes);
+  v3.route('/os-scheduler-hints', schedulerHintRoutes);
   app.route('/v3', v3);
 
   app.route('/compute-agent/v1/credentials', credentialRoutes);

@@ -12,6 +12,8 @@ export interface Caller {
   projectName: string;
   roles: string[];
   isAdmin: boolean;
+  /** The deployment's POLICY_OVERRIDES, so that every policy check applies them (functions/api/policy.ts). */
+  policyOverrides?: ApiConfig['POLICY_OVERRIDES'];
 }
 
 export interface AppVariables {

@@ -1,3 +1,4 @@
+import { ConfigError } from '../shared/config.ts';
 import { Forbidden } from '../shared/errors.ts';
 import type { Caller } from './context.ts';
 
@@ -16,12 +17,74 @@ export const POLICY = {
   'compute_extension:flavors': 'admin_or_owner',
   'compute_agent:host_credentials': 'admin_api',
   'compute_extension:database_replicas': 'admin_api',
+  'compute_extension:os-scheduler': 'admin_api',
+  'compute_extension:os-scheduler-hints': 'admin_or_owner',
+  'compute_extension:keypairs': 'admin_or_owner',
+  'compute_extension:flavor-manage': 'admin_api',
+  'compute_extension:flavor-extra-specs:index': 'admin_or_owner',
+  'compute_extension:flavor-extra-specs:show': 'admin_or_owner',
+  'compute_extension:flavor-extra-specs:create': 'admin_api',
+  'compute_extension:flavor-extra-specs:update': 'admin_api',
+  'compute_extension:flavor-extra-specs:delete': 'admin_api',
+  'compute_extension:os-flavor-access': 'admin_api',
+  'compute_extension:os-flavor-access:add_tenant_access': 'admin_api',
+  'compute_extension:os-flavor-access:remove_tenant_access': 'admin_api',
+  'compute_extension:os-availability-zone:list': 'admin_or_owner',
+  'compute_extension:os-availability-zone:detail': 'admin_api',
+  'compute_extension:os-hypervisors': 'admin_api',
+  'compute_extension:os-hosts': 'admin_api',
+  'compute_extension:os-services': 'admin_api',
+  'compute_extension:os-aggregates': 'admin_api',
+  'compute_extension:os-migrations': 'admin_api',
+  'compute_extension:os-instance-actions': 'admin_or_owner',
+  // Event tracebacks name hosts and internals: admins only.
+  'compute_extension:os-instance-actions:events:traceback': 'admin_api',
+  'compute:update': 'admin_or_owner',
+  'compute:reboot': 'admin_or_owner',
+  'compute:start': 'admin_or_owner',
+  'compute:stop': 'admin_or_owner',
+  'compute:rebuild': 'admin_or_owner',
+  'compute:resize': 'admin_or_owner',
+  'compute:confirm_resize': 'admin_or_owner',
+  'compute:revert_resize': 'admin_or_owner',
+  'compute:get_server_metadata': 'admin_or_owner',
+  'compute:update_server_metadata': 'admin_or_owner',
+  'compute:delete_server_metadata': 'admin_or_owner',
+  'compute_extension:ips': 'admin_or_owner',
+  'compute_extension:admin_actions:pause': 'admin_or_owner',
+  'compute_extension:admin_actions:unpause': 'admin_or_owner',
+  'compute_extension:admin_actions:suspend': 'admin_or_owner',
+  'compute_extension:admin_actions:resume': 'admin_or_owner',
+  'compute_extension:admin_actions:lock': 'admin_or_owner',
+  'compute_extension:admin_actions:unlock': 'admin_or_owner',
+  // Lifting a lock an admin set.
+  'compute_extension:admin_actions:unlock_override': 'admin_api',
+  'compute_extension:admin_actions:migrate': 'admin_api',
+  'compute_extension:admin_actions:migrate_live': 'admin_api',
+  'compute_extension:admin_actions:reset_state': 'admin_api',
+  'compute_extension:evacuate': 'admin_api',
+  'compute_extension:quotas:show': 'admin_or_owner',
+  'compute_extension:quotas:update': 'admin_api',
+  'compute_extension:quotas:delete': 'admin_api',
+  'compute_extension:quota_classes:show': 'admin_or_owner',
+  'compute_extension:quota_classes:update': 'admin_api',
+  'compute_extension:limits': 'admin_or_owner',
+  'image:get_images': 'admin_or_owner',
 } as const satisfies Record<string, PolicyRule>;
 
 export type PolicyAction = keyof typeof POLICY;
 
+function hasRule(name: string): name is PolicyAction {
+  return Object.hasOwn(POLICY, name);
+}
+
+/** The deployment's POLICY_OVERRIDES win over the defaults; a name that is not a rule is a configuration mistake. */
 export function isAllowed(caller: Caller, action: PolicyAction): boolean {
-  const rule: PolicyRule = POLICY[action];
+  const overrides = caller.policyOverrides ?? {};
+  const unknown = Object.keys(overrides).filter((name) => !hasRule(name));
+  if (unknown.length > 0)
+    throw new ConfigError(`POLICY_OVERRIDES names unknown rules: ${unknown.join(', ')}`);
+  const rule: PolicyRule = overrides[action] ?? POLICY[action];
   return rule === 'admin_or_owner' || caller.isAdmin;
 }
 

@@ -7,10 +7,62 @@ import { StateConflict } from '../shared/errors.ts';
 // The instance lifecycle as data: every (vm_state, task_state) change is one line of this table,
 // and `transitionInstance` is the only code that writes those columns. The write is conditional on
 // the expected current state, so of two concurrent actions exactly one wins.
-export type VmState = 'building' | 'active' | 'stopped' | 'error' | 'deleted';
-export type TaskState = 'scheduling' | 'spawning' | 'deleting' | null;
+export type VmState =
+  | 'building'
+  | 'active'
+  | 'stopped'
+  | 'paused'
+  | 'suspended'
+  | 'resized'
+  | 'error'
+  | 'deleted';
+export type TaskState =
+  | 'scheduling'
+  | 'spawning'
+  | 'deleting'
+  | 'rebooting'
+  | 'rebooting_hard'
+  | 'powering-off'
+  | 'powering-on'
+  | 'pausing'
+  | 'unpausing'
+  | 'suspending'
+  | 'resuming'
+  | 'rebuilding'
+  | 'resize_prep'
+  | 'resize_confirming'
+  | 'resize_reverting'
+  | 'migrating'
+  | null;
 
-const ANY_LIVE_VM_STATE: VmState[] = ['building', 'active', 'stopped', 'error'];
+const ANY_LIVE_VM_STATE: VmState[] = [
+  'building',
+  'active',
+  'stopped',
+  'paused',
+  'suspended',
+  'resized',
+  'error',
+];
+/** Task states of the server actions that run on the host (workflows/server-action.ts). */
+const SERVER_ACTION_TASK_STATES: TaskState[] = [
+  'rebooting',
+  'rebooting_hard',
+  'powering-off',
+  'powering-on',
+  'pausing',
+  'unpausing',
+  'suspending',
+  'resuming',
+  'rebuilding',
+];
+/** Task states set when a move starts (the migrate-server workflow takes them from there). */
+const MIGRATION_TASK_STATES: TaskState[] = [
+  'resize_prep',
+  'resize_confirming',
+  'resize_reverting',
+  'migrating',
+];
 
 interface Transition {
   from: { vm_state: VmState[]; task_state: TaskState[] | 'any' };
@@ -36,7 +88,10 @@ export const INSTANCE_TRANSITIONS = {
   },
   // DELETE /v3/servers/{id}: allowed from any live state unless a delete is already running
   delete_requested: {
-    from: { vm_state: ANY_LIVE_VM_STATE, task_state: ['scheduling', 'spawning', null] },
+    from: {
+      vm_state: ANY_LIVE_VM_STATE,
+      task_state: ['scheduling', 'spawning', null, ...SERVER_ACTION_TASK_STATES],
+    },
     to: { vm_state: 'keep', task_state: 'deleting' },
   },
   // delete workflow: the host destroyed the guest (or the host was down: local delete)
@@ -49,6 +104,147 @@ export const INSTANCE_TRANSITIONS = {
     from: { vm_state: ANY_LIVE_VM_STATE, task_state: ['deleting'] },
     to: { vm_state: 'error', task_state: null },
   },
+  // action reboot {type: SOFT}
+  reboot_requested: {
+    from: { vm_state: ['active'], task_state: [null] },
+    to: { vm_state: 'keep', task_state: 'rebooting' },
+  },
+  // action reboot {type: HARD}: also recovers a guest that is stopped, paused, suspended or in error
+  hard_reboot_requested: {
+    from: { vm_state: ['active', 'stopped', 'paused', 'suspended', 'error'], task_state: [null] },
+    to: { vm_state: 'keep', task_state: 'rebooting_hard' },
+  },
+  // server-action workflow: the host rebooted the guest
+  rebooted: {
+    from: {
+      vm_state: ['active', 'stopped', 'paused', 'suspended', 'error'],
+      task_state: ['rebooting', 'rebooting_hard'],
+    },
+    to: { vm_state: 'active', task_state: null },
+  },
+  // action stop
+  stop_requested: {
+    from: { vm_state: ['active', 'error'], task_state: [null] },
+    to: { vm_state: 'keep', task_state: 'powering-off' },
+  },
+  // server-action workflow: the host powered the guest off
+  stopped: {
+    from: { vm_state: ['active', 'error'], task_state: ['powering-off'] },
+    to: { vm_state: 'stopped', task_state: null },
+  },
+  // action start
+  start_requested: {
+    from: { vm_state: ['stopped'], task_state: [null] },
+    to: { vm_state: 'keep', task_state: 'powering-on' },
+  },
+  // server-action workflow: the host powered the guest on
+  started: {
+    from: { vm_state: ['stopped'], task_state: ['powering-on'] },
+    to: { vm_state: 'active', task_state: null },
+  },
+  // action pause
+  pause_requested: {
+    from: { vm_state: ['active'], task_state: [null] },
+    to: { vm_state: 'keep', task_state: 'pausing' },
+  },
+  // server-action workflow: the host paused the guest
+  paused: {
+    from: { vm_state: ['active'], task_state: ['pausing'] },
+    to: { vm_state: 'paused', task_state: null },
+  },
+  // action unpause
+  unpause_requested: {
+    from: { vm_state: ['paused'], task_state: [null] },
+    to: { vm_state: 'keep', task_state: 'unpausing' },
+  },
+  // server-action workflow: the host unpaused the guest
+  unpaused: {
+    from: { vm_state: ['paused'], task_state: ['unpausing'] },
+    to: { vm_state: 'active', task_state: null },
+  },
+  // action suspend
+  suspend_requested: {
+    from: { vm_state: ['active'], task_state: [null] },
+    to: { vm_state: 'keep', task_state: 'suspending' },
+  },
+  // server-action workflow: the host suspended the guest
+  suspended: {
+    from: { vm_state: ['active'], task_state: ['suspending'] },
+    to: { vm_state: 'suspended', task_state: null },
+  },
+  // action resume
+  resume_requested: {
+    from: { vm_state: ['suspended'], task_state: [null] },
+    to: { vm_state: 'keep', task_state: 'resuming' },
+  },
+  // server-action workflow: the host resumed the guest
+  resumed: {
+    from: { vm_state: ['suspended'], task_state: ['resuming'] },
+    to: { vm_state: 'active', task_state: null },
+  },
+  // action rebuild
+  rebuild_requested: {
+    from: { vm_state: ['active', 'stopped', 'error'], task_state: [null] },
+    to: { vm_state: 'keep', task_state: 'rebuilding' },
+  },
+  // server-action workflow: the host rebuilt the guest from its (new) image and started it
+  rebuilt: {
+    from: { vm_state: ['active', 'stopped', 'error'], task_state: ['rebuilding'] },
+    to: { vm_state: 'active', task_state: null },
+  },
+  // server-action workflow: the host failed the operation (or timed out); the fault says why
+  server_action_failed: {
+    from: { vm_state: ANY_LIVE_VM_STATE, task_state: SERVER_ACTION_TASK_STATES },
+    to: { vm_state: 'error', task_state: null },
+  },
+  // POST .../action: the server-action workflow could not be started, so nothing will act on the task
+  server_action_abandoned: {
+    from: {
+      vm_state: ANY_LIVE_VM_STATE,
+      task_state: [...SERVER_ACTION_TASK_STATES, ...MIGRATION_TASK_STATES],
+    },
+    to: { vm_state: 'keep', task_state: null },
+  },
+  // action resize (the migrate-server workflow runs it)
+  resize_requested: {
+    from: { vm_state: ['active', 'stopped'], task_state: [null] },
+    to: { vm_state: 'keep', task_state: 'resize_prep' },
+  },
+  // action migrate (cold): the same path as a resize to the same flavor
+  migrate_requested: {
+    from: { vm_state: ['active', 'stopped'], task_state: [null] },
+    to: { vm_state: 'keep', task_state: 'resize_prep' },
+  },
+  // action confirm_resize
+  confirm_resize_requested: {
+    from: { vm_state: ['resized'], task_state: [null] },
+    to: { vm_state: 'keep', task_state: 'resize_confirming' },
+  },
+  // action revert_resize
+  revert_resize_requested: {
+    from: { vm_state: ['resized'], task_state: [null] },
+    to: { vm_state: 'keep', task_state: 'resize_reverting' },
+  },
+  // action migrate_live
+  live_migrate_requested: {
+    from: { vm_state: ['active', 'paused'], task_state: [null] },
+    to: { vm_state: 'keep', task_state: 'migrating' },
+  },
+  // action evacuate (the source host is down): rebuild the server elsewhere
+  evacuate_requested: {
+    from: { vm_state: ['active', 'stopped', 'error'], task_state: [null] },
+    to: { vm_state: 'keep', task_state: 'rebuilding' },
+  },
+  // action reset_state {state: active} (admin): clears whatever task was stuck
+  reset_to_active: {
+    from: { vm_state: ANY_LIVE_VM_STATE, task_state: 'any' },
+    to: { vm_state: 'active', task_state: null },
+  },
+  // action reset_state {state: error} (admin)
+  reset_to_error: {
+    from: { vm_state: ANY_LIVE_VM_STATE, task_state: 'any' },
+    to: { vm_state: 'error', task_state: null },
+  },
 } as const satisfies Record<string, Transition>;
 
 export type InstanceEvent = keyof typeof INSTANCE_TRANSITIONS;
@@ -59,6 +255,23 @@ function taskStateCondition(allowed: readonly TaskState[] | 'any'): SQL | undefi
   return or(
     named.length > 0 ? inArray(instances.task_state, named) : undefined,
     allowed.includes(null) ? isNull(instances.task_state) : undefined,
+  );
+}
+
+/** Whether `event` may fire now; lets a caller validate before it writes anything. */
+export function transitionAllowed(event: InstanceEvent, vmState: string, taskState: string | null): boolean {
+  const transition: Transition = INSTANCE_TRANSITIONS[event];
+  const tasks = transition.from.task_state;
+  return (
+    (transition.from.vm_state as readonly string[]).includes(vmState) &&
+    (tasks === 'any' || (tasks as readonly (string | null)[]).includes(taskState))
+  );
+}
+
+/** The 409 every refused transition answers with, naming the state the instance is in. */
+export function stateConflict(event: InstanceEvent, uuid: string, vmState: string, taskState: string | null) {
+  return new StateConflict(
+    `Cannot '${event}' instance ${uuid} while it is in vm_state ${vmState}, task_state ${taskState ?? 'None'}`,
   );
 }
 
@@ -96,7 +309,5 @@ export async function transitionInstance(
     .from(instances)
     .where(and(eq(instances.uuid, uuid), eq(instances.deleted, 0)));
   if (!current) throw new StateConflict(`Instance ${uuid} no longer exists`);
-  throw new StateConflict(
-    `Cannot '${event}' instance ${uuid} while it is in vm_state ${current.vm_state}, task_state ${current.task_state ?? 'None'}`,
-  );
+  throw stateConflict(event, uuid, current.vm_state, current.task_state);
 }

@@ -4,12 +4,21 @@ const BY_VM_STATE: Record<string, string> = {
   active: 'ACTIVE',
   building: 'BUILD',
   stopped: 'SHUTOFF',
+  paused: 'PAUSED',
+  suspended: 'SUSPENDED',
+  resized: 'VERIFY_RESIZE',
   error: 'ERROR',
   deleted: 'DELETED',
 };
 
 const BY_TASK_STATE: Record<string, string> = {
   deleting: 'DELETING',
+  rebooting: 'REBOOT',
+  rebooting_hard: 'HARD_REBOOT',
+  rebuilding: 'REBUILD',
+  resize_prep: 'RESIZE',
+  resize_reverting: 'REVERT_RESIZE',
+  migrating: 'MIGRATING',
 };
 
 export function serverStatus(vmState: string, taskState: string | null): string {

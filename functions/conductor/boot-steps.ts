@@ -2,8 +2,8 @@ import * as v from 'valibot';
 import { finishAction, recordEvent } from '../compute/instance-actions.ts';
 import { recordFault } from '../compute/instance-faults.ts';
 import { transitionInstance } from '../compute/instance-states.ts';
-import { claimFirstFitting, releaseClaims } from '../scheduler/claims.ts';
-import { selectDestinations } from '../scheduler/select-destinations.ts';
+import { releaseClaims, scheduleAndClaim } from '../scheduler/claims.ts';
+import { requestSpecFor } from '../scheduler/spec-from-instance.ts';
 import { StateConflict } from '../shared/errors.ts';
 import type { ConductorContext } from './context.ts';
 import { loadHostService, loadLiveInstance, type PreparedCommand, prepareCommand } from './host-commands.ts';
@@ -11,39 +11,28 @@ import { CaughtError, describeCaughtError } from './step-errors.ts';
 
 const InstanceRef = v.object({ instance_uuid: v.pipe(v.string(), v.uuid()) });
 
-/** How many ranked candidates a boot walks before giving up with NoValidHost. */
-const CLAIM_CANDIDATES = 10;
-
 export interface Placement {
   host: string;
   node: string;
   command: PreparedCommand;
 }
 
-/** boot.schedule: select destinations, claim the first that still fits, prepare the spawn command. */
+/** boot.schedule: decide and claim a host (functions/scheduler/claims.ts), prepare the spawn command. */
 export async function schedule(ctx: ConductorContext, input: unknown): Promise<Placement> {
   const { instance_uuid } = v.parse(InstanceRef, input);
   const instance = await loadLiveInstance(ctx.db, instance_uuid);
-  const spec = {
-    instance_uuid,
-    project_id: instance.project_id,
-    memory_mb: instance.flavor.memory_mb,
-    vcpus: instance.flavor.vcpus,
-    disk_gb: instance.flavor.root_gb + instance.flavor.ephemeral_gb,
-    availability_zone: instance.availability_zone,
-    ignore_hosts: [],
-  };
-  const candidates = await selectDestinations(ctx.db, spec, {
+  const spec = await requestSpecFor(ctx.db, instance);
+  const placement = await scheduleAndClaim(ctx.db, spec, {
     now: new Date(),
     serviceDownTimeSeconds: ctx.config.SERVICE_DOWN_TIME_SECONDS,
-    limit: CLAIM_CANDIDATES,
   });
+  const chosen = placement.host;
   try {
-    const chosen = await claimFirstFitting(ctx.db, spec, candidates);
     await transitionInstance(ctx.db, instance_uuid, 'claimed', {
       host: chosen.host,
       node: chosen.hypervisor_hostname,
       availability_zone: instance.availability_zone ?? chosen.availability_zone,
+      scheduler_policy: placement.policy.name,
     });
     await recordEvent(ctx.db, instance_uuid, {
       event: 'conductor_schedule_and_claim',
@@ -58,7 +47,7 @@ export async function schedule(ctx: ConductorContext, input: unknown): Promise<P
       command: prepareCommand('spawn', claimed, chosen.host, service),
     };
   } catch (error) {
-    // A delete that raced the claim must not leak it; NoValidHost left nothing to release.
+    // A delete that raced the claim must not leak it.
     await releaseClaims(ctx.db, instance_uuid);
     throw error;
   }

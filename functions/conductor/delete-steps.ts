@@ -2,6 +2,7 @@ import * as v from 'valibot';
 import { finishAction, recordEvent } from '../compute/instance-actions.ts';
 import { recordFault } from '../compute/instance-faults.ts';
 import { transitionInstance } from '../compute/instance-states.ts';
+import { instanceQuotaDeltas, releaseQuota } from '../compute/quotas.ts';
 import { releaseClaims } from '../scheduler/claims.ts';
 import type { ConductorContext } from './context.ts';
 import {
@@ -48,6 +49,8 @@ export async function finish(ctx: ConductorContext, input: unknown): Promise<voi
     terminated_at: now,
     power_state: 0,
   });
+  // After the transition, which a retried step cannot repeat: the quota is given back exactly once.
+  await releaseQuota(ctx.db, instance.project_id, instanceQuotaDeltas(instance.flavor));
 }
 
 const FailInput = v.object({ ...InstanceRef.entries, error: CaughtError });

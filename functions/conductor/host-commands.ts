@@ -1,14 +1,15 @@
 import { and, eq } from 'drizzle-orm';
 import type { PrimaryDb } from '../../schema/db.ts';
-import { makeCompatible, type ObjectPrimitive } from '../../schema/objects/base.ts';
-import { type InstanceData, InstanceObject } from '../../schema/objects/instance.ts';
+import { makeCompatible, type ObjectPrimitive, versionToSend } from '../../schema/objects/base.ts';
+import type { ComputeCommandName } from '../../schema/objects/compute-command.ts';
+import { type InstanceFields, InstanceObject } from '../../schema/objects/instance.ts';
 import { instances, services } from '../../schema/tables/index.ts';
 import { NotFound } from '../shared/errors.ts';
 
 /** A command ready for the workflow's hostCommand task (workflows/asl.ts), minus the token AWS adds. */
 export interface PreparedCommand {
   command_id: string;
-  name: 'spawn' | 'terminate';
+  name: ComputeCommandName;
   host: string;
   instance_uuid: string;
   queue_url: string;
@@ -46,7 +47,7 @@ export function isServiceUp(service: HostService, now: Date, downTimeSeconds: nu
   );
 }
 
-export function instanceData(instance: typeof instances.$inferSelect): InstanceData {
+export function instanceData(instance: typeof instances.$inferSelect): InstanceFields {
   return {
     uuid: instance.uuid,
     name: instance.display_name,
@@ -57,6 +58,17 @@ export function instanceData(instance: typeof instances.$inferSelect): InstanceD
     root_gb: instance.flavor.root_gb,
     host: instance.host,
     node: instance.node,
+    availability_zone: instance.availability_zone,
+    metadata: instance.metadata,
+    flavor: {
+      flavorid: instance.flavor.flavorid,
+      name: instance.flavor.name,
+      memory_mb: instance.flavor.memory_mb,
+      vcpus: instance.flavor.vcpus,
+      root_gb: instance.flavor.root_gb,
+      ephemeral_gb: instance.flavor.ephemeral_gb,
+      swap: instance.flavor.swap,
+    },
   };
 }
 
@@ -69,7 +81,7 @@ export function prepareCommand(
 ): PreparedCommand {
   if (!service.queue_url)
     throw new NotFound(`Compute host ${host} has no command queue: its agent never registered`);
-  const targetVersion = service.supported_objects[InstanceObject.name] ?? InstanceObject.version;
+  const targetVersion = versionToSend(InstanceObject, service.supported_objects[InstanceObject.name]);
   return {
     command_id: crypto.randomUUID(),
     name,

@@ -1,16 +1,24 @@
 import * as v from 'valibot';
+import * as archive from './archive-steps.ts';
 import * as boot from './boot-steps.ts';
 import type { ConductorContext } from './context.ts';
 import * as remove from './delete-steps.ts';
+import * as serverAction from './server-action-steps.ts';
 
 /** Every step a workflow can run, by the `step` name the ASL passes (workflows/*.ts). */
 export const CONDUCTOR_STEPS = {
+  'archive.plan': archive.plan,
+  'archive.run': archive.run,
+  'archive.purge': archive.purge,
   'boot.schedule': boot.schedule,
   'boot.finish': boot.finish,
   'boot.fail': boot.fail,
   'delete.prepare': remove.prepare,
   'delete.finish': remove.finish,
   'delete.fail': remove.fail,
+  'server-action.prepare': serverAction.prepare,
+  'server-action.finish': serverAction.finish,
+  'server-action.fail': serverAction.fail,
 } satisfies Record<string, (ctx: ConductorContext, input: unknown) => Promise<unknown>>;
 
 const StepEvent = v.looseObject({

@@ -1,60 +1,235 @@
-import { and, desc, eq, sql } from 'drizzle-orm';
-import type { PrimaryDb } from '../../schema/db.ts';
-import { computeNodes, services } from '../../schema/tables/index.ts';
-import { availabilityZoneFilter } from './filters/availability-zone.ts';
-import { computeFilter } from './filters/compute.ts';
-import { coreFilter } from './filters/core.ts';
-import { diskFilter } from './filters/disk.ts';
+import { and, asc, desc, eq, type SQL } from 'drizzle-orm';
+import { computeNodes } from '../../schema/tables/index.ts';
 import type { FilterContext, HostFilter } from './filters/filter.ts';
-import { ignoreHostsFilter } from './filters/ignore-hosts.ts';
-import { ramFilter } from './filters/ram.ts';
+import { FILTERS_BY_NAME } from './filters/index.ts';
+import { type FactKind, type HostFacts, loadHostFacts, type Reader } from './host-facts.ts';
+import { selectHosts } from './host-query.ts';
+import {
+  type ActivePolicies,
+  choosePolicy,
+  loadActivePolicies,
+  type Policy,
+  type PolicyChoice,
+} from './policies.ts';
 import type { HostState, RequestSpec } from './request-spec.ts';
+import { WEIGHERS_BY_NAME } from './weighers/index.ts';
+import type { HostWeigher } from './weighers/weigher.ts';
 
-export const DEFAULT_FILTERS: HostFilter[] = [
-  computeFilter,
-  availabilityZoneFilter,
-  ramFilter,
-  coreFilter,
-  diskFilter,
-  ignoreHostsFilter,
-];
+export interface Destination {
+  host: HostState;
+  /** Σ multiplier × normalised value over the policy's weighers. */
+  weight: number;
+  /** Each weigher's contribution to `weight`. */
+  weights: Record<string, number>;
+}
 
-export interface SelectOptions extends FilterContext {
-  /** How many ranked candidates to return; claims walk them in order. */
+export interface Rejection {
+  host: string;
+  node: string;
+  filter: string;
+  reason: string;
+}
+
+export interface Decision {
+  /** The policy that decided, and the binding that selected it. */
+  choice: PolicyChoice;
+  /** Best first. */
+  destinations: Destination[];
+  /** Hosts a filter turned down, with why. Complete for the hosts examined only when `explain` was asked. */
+  rejections: Rejection[];
+  /** More hosts exist than the explanation examined. */
+  rejectionsTruncated: boolean;
+}
+
+export interface SelectOptions {
+  now: Date;
+  serviceDownTimeSeconds: number;
+  /** How many ranked destinations to return at most. */
   limit: number;
+  /** Also examine hosts the SQL filters removed, to say why each was rejected (dry runs, NoValidHost). */
+  explain?: boolean;
+  /** Decide with this policy instead of resolving one (a claim re-validating the host it locked). */
+  policy?: PolicyChoice;
+  /** Active policies already loaded by the caller. */
+  active?: ActivePolicies;
+  /** Consider this node only. */
+  nodeId?: number;
+}
+
+// The candidate query returns hosts a window at a time, pre-ordered by the policy's SQL-computable
+// weigher; the in-memory filters and the full weighing run on each window. A window that the
+// in-memory filters empty is followed by the next one, so those filters never cause a false NoValidHost.
+const WINDOW = 50;
+const MAX_WINDOWS = 200;
+const EXPLAIN_LIMIT = 500;
+
+interface Pipeline {
+  context: FilterContext;
+  filters: HostFilter[];
+  weighers: Array<{ weigher: HostWeigher; multiplier: number }>;
+}
+
+function pipeline(policy: Policy, options: SelectOptions): Pipeline {
+  return {
+    context: {
+      now: options.now,
+      serviceDownTimeSeconds: options.serviceDownTimeSeconds,
+      settings: policy.settings,
+    },
+    filters: policy.filters.flatMap((name) => FILTERS_BY_NAME.get(name) ?? []),
+    weighers: policy.weighers.flatMap(({ name, multiplier }) => {
+      const weigher = WEIGHERS_BY_NAME.get(name);
+      return weigher ? [{ weigher, multiplier }] : [];
+    }),
+  };
+}
+
+function neededFacts(
+  spec: RequestSpec,
+  filters: HostFilter[],
+  weighers: Pipeline['weighers'],
+): Set<FactKind> {
+  return new Set([
+    ...filters.flatMap((filter) => filter.needs?.(spec) ?? []),
+    ...weighers.flatMap(({ weigher }) => weigher.needs?.(spec) ?? []),
+  ]);
+}
+
+function firstFailure(
+  host: HostState,
+  spec: RequestSpec,
+  filters: HostFilter[],
+  context: FilterContext,
+  facts: HostFacts,
+): Rejection | null {
+  for (const filter of filters) {
+    const reason = filter.passes(host, spec, context, facts);
+    if (reason !== null)
+      return { host: host.host, node: host.hypervisor_hostname, filter: filter.name, reason };
+  }
+  return null;
+}
+
+/** Min-max normalisation per weigher (Nova 2014.1), so multipliers are comparable across weighers. */
+function weigh(
+  hosts: HostState[],
+  spec: RequestSpec,
+  { context, weighers }: Pipeline,
+  facts: HostFacts,
+): Destination[] {
+  const destinations = hosts.map((host) => ({ host, weight: 0, weights: {} as Record<string, number> }));
+  for (const { weigher, multiplier } of weighers) {
+    const raw = hosts.map((host) => weigher.weigh(host, spec, context, facts));
+    const known = raw.filter((value): value is number => value !== null);
+    const min = Math.min(...known);
+    const max = Math.max(...known);
+    raw.forEach((value, index) => {
+      // No usable value: below the worst contribution any host with a value can get.
+      const contribution =
+        value === null ? -Math.abs(multiplier) : multiplier * (max > min ? (value - min) / (max - min) : 0);
+      const destination = destinations[index];
+      if (!destination) return;
+      destination.weights[weigher.name] = contribution;
+      destination.weight += contribution;
+    });
+  }
+  // Stable sort: equal weights keep the candidate query's order.
+  return destinations.sort((a, b) => b.weight - a.weight);
+}
+
+function preOrder(weighers: Pipeline['weighers']): SQL[] {
+  const first = weighers.find(({ weigher, multiplier }) => weigher.sql !== undefined && multiplier !== 0);
+  if (!first?.weigher.sql) return [asc(computeNodes.id)];
+  return [first.multiplier > 0 ? desc(first.weigher.sql) : asc(first.weigher.sql), asc(computeNodes.id)];
+}
+
+/** Why each host (up to EXPLAIN_LIMIT, SQL filters included) fails the policy. */
+async function explain(
+  db: Reader,
+  spec: RequestSpec,
+  { context, filters, weighers }: Pipeline,
+  nodeId: number | undefined,
+): Promise<{ rejections: Rejection[]; truncated: boolean }> {
+  const rows = await selectHosts(db, nodeId === undefined ? undefined : eq(computeNodes.id, nodeId))
+    .orderBy(asc(computeNodes.id))
+    .limit(EXPLAIN_LIMIT + 1);
+  const hosts = rows.slice(0, EXPLAIN_LIMIT);
+  const facts = await loadHostFacts(db, neededFacts(spec, filters, weighers), hosts, spec);
+  const rejections = hosts.flatMap((host) => firstFailure(host, spec, filters, context, facts) ?? []);
+  return { rejections, truncated: rows.length > EXPLAIN_LIMIT };
 }
 
 /**
- * Ranks the hosts that can take `spec`, best first. The filters run inside one query on the primary
- * (the answer decides a claim), and the RAM weigher spreads load by ordering on free RAM.
+ * Ranks the hosts that can take `spec`, best first, under the policy its criteria select. The filters
+ * that SQL can answer (liveness, zone, capacity with aggregate ratios, dedication, tenancy, retry) are
+ * conditions of the candidate query, so hosts that cannot pass are never loaded; the rest run in
+ * memory on bounded windows. Reads go to whatever `db` is: the primary for a decision that leads to a
+ * claim, the open transaction for a claim re-validating its host.
  */
 export async function selectDestinations(
-  db: PrimaryDb,
+  db: Reader,
   spec: RequestSpec,
   options: SelectOptions,
-): Promise<HostState[]> {
-  const freeRam = sql`${computeNodes.memory_mb} * ${computeNodes.ram_allocation_ratio} - ${computeNodes.memory_mb_used}`;
-  return db
-    .select({
-      id: computeNodes.id,
-      host: computeNodes.host,
-      hypervisor_hostname: computeNodes.hypervisor_hostname,
-      availability_zone: computeNodes.availability_zone,
-      vcpus: computeNodes.vcpus,
-      vcpus_used: computeNodes.vcpus_used,
-      memory_mb: computeNodes.memory_mb,
-      memory_mb_used: computeNodes.memory_mb_used,
-      local_gb: computeNodes.local_gb,
-      local_gb_used: computeNodes.local_gb_used,
-      cpu_allocation_ratio: computeNodes.cpu_allocation_ratio,
-      ram_allocation_ratio: computeNodes.ram_allocation_ratio,
-      disk_allocation_ratio: computeNodes.disk_allocation_ratio,
-      queue_url: services.queue_url,
-      supported_objects: services.supported_objects,
-    })
-    .from(computeNodes)
-    .innerJoin(services, and(eq(services.id, computeNodes.service_id), eq(services.deleted, 0)))
-    .where(and(eq(computeNodes.deleted, 0), ...DEFAULT_FILTERS.map((filter) => filter.sql(spec, options))))
-    .orderBy(desc(freeRam), computeNodes.id)
-    .limit(options.limit);
+): Promise<Decision> {
+  const choice = options.policy ?? choosePolicy(options.active ?? (await loadActivePolicies(db)), spec);
+  const steps = pipeline(choice.policy, options);
+  const sqlFilters = steps.filters.filter((filter) => filter.sql !== undefined);
+  const memoryFilters = steps.filters.filter((filter) => filter.sql === undefined);
+  const where = and(
+    options.nodeId === undefined ? undefined : eq(computeNodes.id, options.nodeId),
+    ...sqlFilters.map((filter) => filter.sql?.(spec, steps.context)),
+  );
+  const kinds = neededFacts(spec, memoryFilters, steps.weighers);
+  const wanted = Math.max(options.limit, spec.num_instances);
+  const windowSize = Math.max(WINDOW, wanted * 2);
+  const passing: HostState[] = [];
+  const rejections: Rejection[] = [];
+  let facts: HostFacts | undefined;
+  for (let window = 0; window < MAX_WINDOWS && passing.length < wanted; window++) {
+    const rows = await selectHosts(db, where)
+      .orderBy(...preOrder(steps.weighers))
+      .limit(windowSize)
+      .offset(window * windowSize);
+    const windowFacts = await loadHostFacts(db, kinds, rows, spec);
+    for (const host of rows) {
+      const rejection = firstFailure(host, spec, memoryFilters, steps.context, windowFacts);
+      if (rejection) rejections.push(rejection);
+      else passing.push(host);
+    }
+    facts = mergeFacts(facts, windowFacts);
+    if (rows.length < windowSize) break;
+  }
+  const destinations = weigh(passing, spec, steps, facts ?? (await loadHostFacts(db, kinds, [], spec))).slice(
+    0,
+    wanted,
+  );
+  const explained = options.explain ? await explain(db, spec, steps, options.nodeId) : undefined;
+  return {
+    choice,
+    destinations,
+    rejections: explained?.rejections ?? rejections,
+    rejectionsTruncated: explained?.truncated ?? false,
+  };
+}
+
+function mergeFacts(into: HostFacts | undefined, next: HostFacts): HostFacts {
+  if (!into) return next;
+  for (const [host, metadata] of next.aggregateMetadata) into.aggregateMetadata.set(host, metadata);
+  for (const [host, capabilities] of next.capabilities) into.capabilities.set(host, capabilities);
+  for (const [node, ioOps] of next.ioOps) into.ioOps.set(node, ioOps);
+  return into;
+}
+
+/** One line for an instance fault: how many hosts each filter rejected, then the first few reasons. */
+export function summariseRejections(rejections: Rejection[], truncated: boolean): string {
+  if (rejections.length === 0) return 'no compute host exists';
+  const byFilter = new Map<string, number>();
+  for (const rejection of rejections)
+    byFilter.set(rejection.filter, (byFilter.get(rejection.filter) ?? 0) + 1);
+  const counts = [...byFilter.entries()].map(([filter, count]) => `${filter}: ${count}`).join(', ');
+  const examples = rejections
+    .slice(0, 5)
+    .map((rejection) => `${rejection.host}: ${rejection.reason}`)
+    .join('; ');
+  return `${rejections.length}${truncated ? '+' : ''} hosts rejected (${counts}). ${examples}`;
 }

@@ -47,6 +47,12 @@ export const ApiEnv = v.object({
   REGION_NAME: v.optional(v.string(), 'RegionOne'),
   /** Comma-separated aliases of v3 extensions not to serve (core extensions cannot be disabled). */
   DISABLED_EXTENSIONS: commaList,
+  /** JSON object: policy rule name → `admin_api` | `admin_or_owner`, replacing that rule's default (functions/api/policy.ts). */
+  POLICY_OVERRIDES: v.pipe(
+    v.optional(v.string(), '{}'),
+    v.parseJson(),
+    v.record(v.string(), v.picklist(['admin_api', 'admin_or_owner'])),
+  ),
 });
 export type ApiConfig = v.InferOutput<typeof ApiEnv>;
 

@@ -28,3 +28,16 @@ export function constantTimeEqual(a: string, b: string): boolean {
   for (let i = 0; i < a.length; i++) difference |= a.charCodeAt(i) ^ b.charCodeAt(i);
   return difference === 0;
 }
+
+const PASSWORD_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/** Letters and digits only, so it survives any shell or form; rejection sampling keeps it unbiased. */
+export function randomPassword(length = 12): string {
+  let password = '';
+  while (password.length < length) {
+    for (const byte of crypto.getRandomValues(new Uint8Array(length))) {
+      if (byte < 248 && password.length < length) password += PASSWORD_ALPHABET[byte % 62];
+    }
+  }
+  return password;
+}

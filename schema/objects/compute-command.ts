@@ -3,7 +3,19 @@ import * as v from 'valibot';
 // The message a workflow puts on a host's SQS queue. The task token never reaches the agent: the
 // API keeps it when it hands the command over, and the agent answers by command id, so an agent can
 // only ever complete commands that were delivered from its own queue.
-export const COMPUTE_COMMAND_NAMES = ['spawn', 'terminate'] as const;
+export const COMPUTE_COMMAND_NAMES = [
+  'spawn',
+  'terminate',
+  'reboot',
+  'power_on',
+  'power_off',
+  'pause',
+  'unpause',
+  'suspend',
+  'resume',
+  'rebuild',
+] as const;
+export type ComputeCommandName = (typeof COMPUTE_COMMAND_NAMES)[number];
 
 export const ComputeCommandMessage = v.object({
   command_id: v.pipe(v.string(), v.minLength(1)),

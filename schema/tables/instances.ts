@@ -45,6 +45,12 @@ export const instances = mysqlTable(
     progress: int('progress').notNull().default(0),
     /** The Step Functions execution currently acting on the instance, if any. */
     execution_arn: varchar('execution_arn', { length: 2048 }),
+    /** Hints given at create time (`os-scheduler-hints:scheduler_hints`), read by every later scheduling. */
+    scheduler_hints: json('scheduler_hints').$type<Record<string, unknown>>(),
+    /** The scheduler policy that chose the current host. */
+    scheduler_policy: varchar('scheduler_policy', { length: 255 }),
+    /** Who locked the server (`admin` or `owner`); a locked server refuses its owner's actions. */
+    locked_by: varchar('locked_by', { length: 255 }),
     launched_at: datetime('launched_at', { mode: 'date', fsp: 3 }),
     terminated_at: datetime('terminated_at', { mode: 'date', fsp: 3 }),
     ...timestamps,

@@ -99,6 +99,6 @@ describe('an agent acts only on its own host', () => {
       supported_objects: { Instance: '0.9' },
     });
     expect(response.status).toBe(400);
-    expect(JSON.stringify(response.body)).toMatch(/Instance 1\.x/);
+    expect(JSON.stringify(response.body)).toMatch(/Instance 0\.9 is not 1\.x/);
   });
 });

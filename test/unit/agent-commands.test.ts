@@ -11,6 +11,7 @@ import { ComputeAgent } from '../../agent/agent.ts';
 import { parseAgentConfig } from '../../agent/config.ts';
 import { FakeDriver } from '../../agent/drivers/fake.ts';
 import type { DeliveredCommand } from '../../schema/objects/compute-command.ts';
+import { CURRENT_OBJECT_VERSIONS } from '../../schema/objects/registry.ts';
 
 const PREFIX = '/compute-agent/v1';
 const HOST = 'compute-1';
@@ -228,7 +229,7 @@ describe('ComputeAgent protocol handling', () => {
       vcpus: 8,
       memory_mb: 16384,
       local_gb: 200,
-      supported_objects: { Instance: '1.0' },
+      supported_objects: CURRENT_OBJECT_VERSIONS,
     });
     const report = api.requestsTo('/report')[0]?.body as { metrics: Array<{ name: string }> };
     expect(report).toMatchObject({ vcpus: 8, memory_mb: 16384, local_gb: 200, instances: [] });

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AgentConfigError, parseAgentConfig } from '../../agent/config.ts';
+import { FAKE_OPERATIONS } from '../../agent/drivers/fake.ts';
+import { CURRENT_OBJECT_VERSIONS } from '../../schema/objects/registry.ts';
 
 const REQUIRED = {
   AGENT_API_URL: 'http://127.0.0.1:8787',
@@ -31,9 +33,9 @@ describe('parseAgentConfig', () => {
       stateDir: '.local/agent/compute-1',
       reportIntervalSeconds: undefined,
       heartbeatIntervalSeconds: 5,
-      fakeLatencyMs: { spawn: 0, terminate: 0 },
+      fakeLatencyMs: Object.fromEntries(FAKE_OPERATIONS.map((operation) => [operation, 0])),
       fakeFailureProbability: {},
-      objectVersions: { Instance: '1.0' },
+      objectVersions: { ...CURRENT_OBJECT_VERSIONS },
     });
   });
 
@@ -96,14 +98,13 @@ describe('parseAgentConfig', () => {
   });
 
   it('reads fake latency as one number for all operations or per operation', () => {
-    expect(parseAgentConfig({ ...REQUIRED, AGENT_FAKE_LATENCY_MS: '150' }).fakeLatencyMs).toEqual({
-      spawn: 150,
-      terminate: 150,
-    });
+    expect(parseAgentConfig({ ...REQUIRED, AGENT_FAKE_LATENCY_MS: '150' }).fakeLatencyMs).toEqual(
+      Object.fromEntries(FAKE_OPERATIONS.map((operation) => [operation, 150])),
+    );
     expect(
       parseAgentConfig({ ...REQUIRED, AGENT_FAKE_LATENCY_MS: 'spawn=200, terminate=50' }).fakeLatencyMs,
     ).toEqual({ spawn: 200, terminate: 50 });
-    expect(configError({ ...REQUIRED, AGENT_FAKE_LATENCY_MS: 'reboot=10' }).message).toMatch(
+    expect(configError({ ...REQUIRED, AGENT_FAKE_LATENCY_MS: 'teleport=10' }).message).toMatch(
       /AGENT_FAKE_LATENCY_MS/,
     );
     expect(configError({ ...REQUIRED, AGENT_FAKE_LATENCY_MS: 'spawn=fast' }).message).toMatch(
@@ -125,6 +126,7 @@ describe('parseAgentConfig', () => {
 
   it('lets the reported object versions be overridden', () => {
     expect(parseAgentConfig({ ...REQUIRED, AGENT_OBJECT_VERSIONS: 'Instance=2.0' }).objectVersions).toEqual({
+      ...CURRENT_OBJECT_VERSIONS,
       Instance: '2.0',
     });
     expect(configError({ ...REQUIRED, AGENT_OBJECT_VERSIONS: 'Instance=latest' }).message).toMatch(

@@ -2,8 +2,7 @@ import { CreateQueueCommand } from '@aws-sdk/client-sqs';
 import { and, eq, sql } from 'drizzle-orm';
 import { Hono } from 'hono';
 import * as v from 'valibot';
-import { parseVersion } from '../../../schema/objects/base.ts';
-import { InstanceObject } from '../../../schema/objects/instance.ts';
+import { unsupportedObjectsReason } from '../../../schema/objects/registry.ts';
 import { computeNodes, services } from '../../../schema/tables/index.ts';
 import { computeQueueName } from '../../shared/aws.ts';
 import { BadRequest, Conflict } from '../../shared/errors.ts';
@@ -12,9 +11,6 @@ import { readJson } from '../middleware/validate.ts';
 import { HostName } from './credentials.ts';
 
 const COMPUTE_BINARY = 'nova-compute';
-
-/** Objects every command carries; an agent must understand their current major version. */
-const REQUIRED_OBJECTS = [InstanceObject];
 
 const Resources = {
   vcpus: v.pipe(v.number(), v.integer(), v.minValue(1)),
@@ -51,24 +47,13 @@ const Report = v.object({
   instances: v.array(v.string()),
 });
 
-function refuseOutdatedAgent(supported: Record<string, string>): void {
-  for (const type of REQUIRED_OBJECTS) {
-    const theirs = supported[type.name];
-    const required = parseVersion(type.version).major;
-    if (!theirs || parseVersion(theirs).major !== required) {
-      throw new BadRequest(
-        `supported_objects: this control plane sends ${type.name} ${required}.x, the agent understands ${theirs ?? 'none'}; upgrade the agent`,
-      );
-    }
-  }
-}
-
 export const registrationRoutes = new Hono<AppEnv>()
   .post('/register', async (c) => {
     const body = await readJson(c, Register);
     if (body.host !== c.var.host)
       throw new BadRequest(`host: the credential is for ${c.var.host}, not ${body.host}`);
-    refuseOutdatedAgent(body.supported_objects);
+    const unsupported = unsupportedObjectsReason(body.supported_objects);
+    if (unsupported) throw new BadRequest(unsupported);
     // CreateQueue is idempotent for identical attributes, so re-registering is safe.
     const queue = await c.var.sqs.send(
       new CreateQueueCommand({

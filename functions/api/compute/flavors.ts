@@ -1,15 +1,19 @@
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, exists, or, type SQL } from 'drizzle-orm';
 import type { Context } from 'hono';
-import { flavors } from '../../../schema/tables/index.ts';
+import * as v from 'valibot';
+import type { PrimaryDb } from '../../../schema/db.ts';
+import { flavorProjects, flavors } from '../../../schema/tables/index.ts';
 import { NotFound } from '../../shared/errors.ts';
-import type { AppEnv } from '../context.ts';
+import type { AppEnv, Caller } from '../context.ts';
 import { resourceLinks } from '../links.ts';
 import { route } from '../route.ts';
 import { defineExtension } from './extension.ts';
 
-type FlavorRow = typeof flavors.$inferSelect;
+export type FlavorRow = typeof flavors.$inferSelect;
 
-function flavorDetail(c: Context<AppEnv>, flavor: FlavorRow) {
+type Reader = Pick<PrimaryDb, 'select'>;
+
+export function flavorDetail(c: Context<AppEnv>, flavor: FlavorRow) {
   return {
     id: flavor.flavorid,
     name: flavor.name,
@@ -26,11 +30,56 @@ function flavorDetail(c: Context<AppEnv>, flavor: FlavorRow) {
   };
 }
 
-async function liveFlavors(c: Context<AppEnv>) {
+/**
+ * Which flavors the caller may see: admins all of them, members the public ones and the private
+ * ones their project was given access to (os-flavor-access); any other flavor is simply not found.
+ */
+export function visibleTo(db: Reader, caller: Caller): SQL | undefined {
+  if (caller.isAdmin) return undefined;
+  const access = db
+    .select({ id: flavorProjects.id })
+    .from(flavorProjects)
+    .where(
+      and(
+        eq(flavorProjects.flavor_id, flavors.id),
+        eq(flavorProjects.project_id, caller.projectId),
+        eq(flavorProjects.deleted, 0),
+      ),
+    );
+  return or(eq(flavors.is_public, true), exists(access));
+}
+
+/** A live flavor the caller may see, or 404. */
+export async function findVisibleFlavor(db: Reader, caller: Caller, flavorId: string): Promise<FlavorRow> {
+  const [flavor] = await db
+    .select()
+    .from(flavors)
+    .where(and(eq(flavors.flavorid, flavorId), eq(flavors.deleted, 0), visibleTo(db, caller)));
+  if (!flavor) throw new NotFound(`Flavor ${flavorId} could not be found.`);
+  return flavor;
+}
+
+// Havana: admins may narrow the list with is_public (`none` = every flavor); members' value is ignored.
+const ListQuery = v.object({
+  is_public: v.optional(v.picklist(['true', 'false', 'True', 'False', '1', '0', 'none', 'None'])),
+});
+
+function publicFilter(caller: Caller, isPublic: string | undefined): SQL | undefined {
+  if (!caller.isAdmin || isPublic === undefined || isPublic.toLowerCase() === 'none') return undefined;
+  return eq(flavors.is_public, ['true', '1'].includes(isPublic.toLowerCase()));
+}
+
+async function liveFlavors(c: Context<AppEnv>, query: v.InferOutput<typeof ListQuery>) {
   return c.var.db
     .select()
     .from(flavors)
-    .where(eq(flavors.deleted, 0))
+    .where(
+      and(
+        eq(flavors.deleted, 0),
+        visibleTo(c.var.db, c.var.caller),
+        publicFilter(c.var.caller, query.is_public),
+      ),
+    )
     .orderBy(asc(flavors.memory_mb), asc(flavors.flavorid));
 }
 
@@ -46,10 +95,11 @@ export const flavorsExtension = defineExtension({
       method: 'get',
       path: '/v3/flavors',
       summary: 'List flavors',
+      query: ListQuery,
       responses: { 200: 'flavors: id, name, links' },
-      handler: async (c) =>
+      handler: async (c, { query }) =>
         c.json({
-          flavors: (await liveFlavors(c)).map((flavor) => ({
+          flavors: (await liveFlavors(c, query)).map((flavor) => ({
             id: flavor.flavorid,
             name: flavor.name,
             links: resourceLinks(c, 'flavors', flavor.flavorid),
@@ -60,9 +110,10 @@ export const flavorsExtension = defineExtension({
       method: 'get',
       path: '/v3/flavors/detail',
       summary: 'List flavors with details',
+      query: ListQuery,
       responses: { 200: 'flavors with ram, vcpus, disk, ...' },
-      handler: async (c) =>
-        c.json({ flavors: (await liveFlavors(c)).map((flavor) => flavorDetail(c, flavor)) }),
+      handler: async (c, { query }) =>
+        c.json({ flavors: (await liveFlavors(c, query)).map((flavor) => flavorDetail(c, flavor)) }),
     }),
     route({
       method: 'get',
@@ -70,12 +121,7 @@ export const flavorsExtension = defineExtension({
       summary: 'Show a flavor',
       responses: { 200: 'flavor' },
       handler: async (c) => {
-        const flavorId = c.req.param('flavor_id') ?? '';
-        const [flavor] = await c.var.db
-          .select()
-          .from(flavors)
-          .where(and(eq(flavors.flavorid, flavorId), eq(flavors.deleted, 0)));
-        if (!flavor) throw new NotFound(`Flavor ${flavorId} could not be found.`);
+        const flavor = await findVisibleFlavor(c.var.db, c.var.caller, c.req.param('flavor_id') ?? '');
         return c.json({ flavor: flavorDetail(c, flavor) });
       },
     }),

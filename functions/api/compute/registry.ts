@@ -2,11 +2,31 @@ import type { Context, Hono } from 'hono';
 import { ConfigError } from '../../shared/config.ts';
 import { NotFound } from '../../shared/errors.ts';
 import type { AppEnv } from '../context.ts';
+import { imagesExtension } from '../image/images.ts';
 import { mountRoutes } from '../route.ts';
 import type { Extension } from './extension.ts';
 import { extensionsExtension } from './extensions.ts';
+import { flavorExtraSpecsExtension } from './flavor-extra-specs.ts';
+import { flavorManageExtension } from './flavor-manage.ts';
 import { flavorsExtension } from './flavors.ts';
+import { ipsExtension } from './ips.ts';
+import { keypairsExtension } from './keypairs.ts';
+import { limitsExtension } from './limits.ts';
+import { adminActionsExtension } from './os-admin-actions.ts';
+import { aggregatesExtension } from './os-aggregates.ts';
+import { availabilityZoneExtension } from './os-availability-zone.ts';
 import { databaseReplicasExtension } from './os-database-replicas.ts';
+import { evacuateExtension } from './os-evacuate.ts';
+import { flavorAccessExtension } from './os-flavor-access.ts';
+import { hostsExtension } from './os-hosts.ts';
+import { hypervisorsExtension } from './os-hypervisors.ts';
+import { instanceActionsExtension } from './os-instance-actions.ts';
+import { migrationsExtension } from './os-migrations.ts';
+import { quotaClassSetsExtension } from './os-quota-class-sets.ts';
+import { quotaSetsExtension } from './os-quota-sets.ts';
+import { servicesExtension } from './os-services.ts';
+import { usedLimitsExtension } from './os-used-limits.ts';
+import { serverMetadataExtension } from './server-metadata.ts';
 import { serversExtension } from './servers.ts';
 import { versionsExtension } from './versions.ts';
 
@@ -17,6 +37,26 @@ export const ALL_EXTENSIONS: Extension[] = [
   flavorsExtension,
   serversExtension,
   databaseReplicasExtension,
+  serverMetadataExtension,
+  ipsExtension,
+  adminActionsExtension,
+  evacuateExtension,
+  imagesExtension,
+  quotaSetsExtension,
+  quotaClassSetsExtension,
+  limitsExtension,
+  usedLimitsExtension,
+  keypairsExtension,
+  flavorManageExtension,
+  flavorExtraSpecsExtension,
+  flavorAccessExtension,
+  availabilityZoneExtension,
+  hypervisorsExtension,
+  hostsExtension,
+  servicesExtension,
+  aggregatesExtension,
+  migrationsExtension,
+  instanceActionsExtension,
 ];
 
 /** The extensions a deployment serves: all but those its DISABLED_EXTENSIONS names (never a core one). */

@@ -47,7 +47,7 @@ export async function serverDetail(c: Context<AppEnv>, instance: InstanceRow, fa
     'os-extended-status:vm_state': instance.vm_state,
     'os-extended-status:task_state': instance.task_state,
     'os-extended-status:power_state': instance.power_state,
-    'os-extended-status:locked_by': null,
+    'os-extended-status:locked_by': instance.locked_by,
     'os-extended-availability-zone:availability_zone': instance.availability_zone ?? '',
     'os-server-usage:launched_at': instance.launched_at?.toISOString() ?? null,
     'os-server-usage:terminated_at': instance.terminated_at?.toISOString() ?? null,

@@ -7,15 +7,26 @@ import { computeNodes, flavors, instanceFaults, instances } from '../../../schem
 import { startAction } from '../../compute/instance-actions.ts';
 import { recordFault } from '../../compute/instance-faults.ts';
 import { transitionInstance } from '../../compute/instance-states.ts';
+import { checkMetadataQuota } from '../../compute/quotas.ts';
+import { hintProblems, loadActivePolicies } from '../../scheduler/policies.ts';
 import { stateMachineArn } from '../../shared/aws.ts';
-import { randomSecret } from '../../shared/encoding.ts';
-import { BadRequest, NotFound, ServiceUnavailable } from '../../shared/errors.ts';
+import { randomPassword } from '../../shared/encoding.ts';
+import { BadRequest, NotFound, OverQuota, ServiceUnavailable } from '../../shared/errors.ts';
 import type { AppEnv, Caller } from '../context.ts';
 import { resourceLinks } from '../links.ts';
 import { requestedVersion } from '../middleware/extension-versions.ts';
 import { authorize } from '../policy.ts';
 import { route } from '../route.ts';
 import { defineExtension, type Extension } from './extension.ts';
+import { serverActionRoute } from './server-actions.ts';
+import {
+  CREATE_OPTION_FIELDS,
+  checkImage,
+  checkKeyName,
+  insertWithinQuota,
+  requestedCounts,
+} from './server-create-options.ts';
+import { LIST_FILTER_FIELDS, listFilterConditions } from './server-filters.ts';
 import { serverDetail } from './server-view.ts';
 
 // image_ref is a uuid or an href whose last path segment is one (Havana v3).
@@ -38,12 +49,24 @@ const CreateServer = v.object({
     'os-availability-zone:availability_zone': v.optional(
       v.pipe(v.string(), v.minLength(1), v.maxLength(255)),
     ),
+    // How many items is the project's metadata_items quota's to decide (413), not the schema's.
     metadata: v.optional(
-      v.pipe(
-        v.record(v.pipe(v.string(), v.minLength(1), v.maxLength(255)), v.pipe(v.string(), v.maxLength(255))),
-        v.check((metadata) => Object.keys(metadata).length <= 128, 'at most 128 metadata items'),
-      ),
+      v.record(v.pipe(v.string(), v.minLength(1), v.maxLength(255)), v.pipe(v.string(), v.maxLength(255))),
       {},
+    ),
+    ...CREATE_OPTION_FIELDS,
+    // Checked against the active scheduling policies below (functions/scheduler/policies.ts).
+    'os-scheduler-hints:scheduler_hints': v.optional(
+      v.record(v.pipe(v.string(), v.minLength(1), v.maxLength(255)), v.unknown()),
+      {},
+    ),
+  }),
+});
+
+const UpdateServer = v.object({
+  server: v.object({
+    name: v.optional(
+      v.pipe(v.string(), v.trim(), v.minLength(1, 'name must not be empty'), v.maxLength(255)),
     ),
   }),
 });
@@ -52,6 +75,7 @@ const ListQuery = v.object({
   limit: v.optional(v.pipe(v.string(), v.toNumber(), v.integer(), v.minValue(1), v.maxValue(1000))),
   marker: v.optional(v.pipe(v.string(), v.uuid('marker must be a server id'))),
   all_tenants: v.optional(v.picklist(['0', '1', 'true', 'false', 'True', 'False'])),
+  ...LIST_FILTER_FIELDS,
 });
 
 const DEFAULT_PAGE_SIZE = 1000;
@@ -101,7 +125,7 @@ async function listInstances(c: Context<AppEnv>, query: v.InferOutput<typeof Lis
   return c.var.db
     .select()
     .from(instances)
-    .where(and(eq(instances.deleted, 0), scope, after))
+    .where(and(listFilterConditions(c.var.caller, query), scope, after))
     .orderBy(desc(instances.created_at), desc(instances.id))
     .limit(query.limit ?? DEFAULT_PAGE_SIZE);
 }
@@ -128,62 +152,98 @@ async function createServer(c: Context<AppEnv>, { server }: v.InferOutput<typeof
     if (!zone) throw new BadRequest(`The requested availability zone '${availabilityZone}' is not available`);
   }
 
-  const uuid = crypto.randomUUID();
-  const now = new Date();
-  await db.insert(instances).values({
-    uuid,
-    project_id: caller.projectId,
-    user_id: caller.userId,
-    display_name: server.name,
-    image_ref: server.image_ref,
-    flavor: {
-      flavorid: flavor.flavorid,
-      name: flavor.name,
-      memory_mb: flavor.memory_mb,
-      vcpus: flavor.vcpus,
-      root_gb: flavor.root_gb,
-      ephemeral_gb: flavor.ephemeral_gb,
-      swap: flavor.swap,
-    },
-    vm_state: 'building',
-    task_state: 'scheduling',
-    availability_zone: availabilityZone,
-    metadata: server.metadata,
-    reservation_id: `r-${crypto.randomUUID().slice(0, 8)}`,
-    created_at: now,
-    updated_at: now,
-  });
-  await startAction(db, {
-    action: 'create',
-    instance_uuid: uuid,
-    request_id: c.var.requestId,
-    project_id: caller.projectId,
-    user_id: caller.userId,
-  });
-  try {
-    const execution = await c.var.sfn.send(
-      new StartExecutionCommand({
-        stateMachineArn: stateMachineArn(c.var.config, 'boot-server'),
-        name: `boot-${uuid}`,
-        input: JSON.stringify({ instance_uuid: uuid }),
-      }),
-    );
-    await db.update(instances).set({ execution_arn: execution.executionArn }).where(eq(instances.uuid, uuid));
-  } catch (error) {
-    // The row exists but no workflow will ever act on it: say so on the server itself.
-    await transitionInstance(db, uuid, 'build_failed');
-    await recordFault(db, {
-      instance_uuid: uuid,
-      code: 503,
-      message: 'The boot workflow could not be started',
-    });
-    throw new ServiceUnavailable(`The boot workflow could not be started: ${(error as Error).message}`);
+  const hints = server['os-scheduler-hints:scheduler_hints'];
+  if (Object.keys(hints).length > 0) {
+    const problems = hintProblems(await loadActivePolicies(db), hints);
+    if (problems.length > 0) throw new BadRequest(problems.join('; '));
   }
+
+  await checkImage(db, caller, server.image_ref, flavor);
+  if (server.key_name !== undefined) await checkKeyName(db, caller, server.key_name);
+  const counts = requestedCounts(server);
+  const snapshot = {
+    flavorid: flavor.flavorid,
+    name: flavor.name,
+    memory_mb: flavor.memory_mb,
+    vcpus: flavor.vcpus,
+    root_gb: flavor.root_gb,
+    ephemeral_gb: flavor.ephemeral_gb,
+    swap: flavor.swap,
+  };
+  const reservationId = `r-${crypto.randomUUID().slice(0, 8)}`;
+  const now = new Date();
+  let rows: Awaited<ReturnType<typeof insertWithinQuota>>;
+  try {
+    await checkMetadataQuota(db, caller.projectId, Object.keys(server.metadata).length);
+    rows = await insertWithinQuota(db, caller, snapshot, counts, (index, count) => ({
+      uuid: crypto.randomUUID(),
+      project_id: caller.projectId,
+      user_id: caller.userId,
+      // Several servers from one request are told apart by their position (Havana: name-N).
+      display_name: count > 1 ? `${server.name}-${index + 1}` : server.name,
+      image_ref: server.image_ref,
+      flavor: snapshot,
+      vm_state: 'building',
+      task_state: 'scheduling',
+      availability_zone: availabilityZone,
+      metadata: server.metadata,
+      key_name: server.key_name ?? null,
+      user_data: server['os-user-data:user_data'] ?? null,
+      scheduler_hints: hints,
+      reservation_id: reservationId,
+      created_at: now,
+      updated_at: now,
+    }));
+  } catch (error) {
+    // Havana's quota refusal tells clients a retry may succeed once something is deleted.
+    if (error instanceof OverQuota) c.header('Retry-After', '0');
+    throw error;
+  }
+  let notStarted: Error | undefined;
+  for (const { uuid } of rows) {
+    await startAction(db, {
+      action: 'create',
+      instance_uuid: uuid,
+      request_id: c.var.requestId,
+      project_id: caller.projectId,
+      user_id: caller.userId,
+    });
+    try {
+      const execution = await c.var.sfn.send(
+        new StartExecutionCommand({
+          stateMachineArn: stateMachineArn(c.var.config, 'boot-server'),
+          name: `boot-${uuid}`,
+          input: JSON.stringify({ instance_uuid: uuid }),
+        }),
+      );
+      await db
+        .update(instances)
+        .set({ execution_arn: execution.executionArn })
+        .where(eq(instances.uuid, uuid));
+    } catch (error) {
+      // The row exists but no workflow will ever act on it: say so on the server itself. It keeps
+      // its quota until deleted, like any server in ERROR.
+      await transitionInstance(db, uuid, 'build_failed');
+      await recordFault(db, {
+        instance_uuid: uuid,
+        code: 503,
+        message: 'The boot workflow could not be started',
+      });
+      notStarted = error as Error;
+    }
+  }
+  if (notStarted) {
+    throw new ServiceUnavailable(`The boot workflow could not be started: ${notStarted.message}`);
+  }
+  if (server['os-multiple-create:return_reservation_id']) {
+    return c.json({ servers_reservation: { reservation_id: reservationId } }, 202);
+  }
+  const uuid = rows[0]?.uuid ?? '';
   const links = resourceLinks(c, 'servers', uuid);
   c.header('Location', links[0]?.href ?? '');
   // The fake and real drivers alike get the password through the (future) guest agent; the API only
   // reports it. Version 1 used Havana's `admin_pass`, version 2 Icehouse's `admin_password`.
-  const password = randomSecret(9);
+  const password = randomPassword();
   const passwordKey = requestedVersion(c, serversExtension) >= 2 ? 'admin_password' : 'admin_pass';
   return c.json({ server: { id: uuid, links, [passwordKey]: password } }, 202);
 }
@@ -291,6 +351,31 @@ export const serversExtension: Extension = defineExtension({
         return c.json({ server: await serverDetail(c, instance, faults.get(uuid)) });
       },
     }),
+    route({
+      method: 'put',
+      path: '/v3/servers/:server_id',
+      summary: 'Update a server (name)',
+      body: UpdateServer,
+      responses: { 200: 'server' },
+      handler: async (c, { body }) => {
+        authorize(c.var.caller, 'compute:update');
+        const uuid = c.req.param('server_id') ?? '';
+        const db = c.var.db.$primary;
+        if (!(await findInstance(db, c.var.caller, uuid)))
+          throw new NotFound(`Instance ${uuid} could not be found.`);
+        if (body.server.name !== undefined) {
+          await db
+            .update(instances)
+            .set({ display_name: body.server.name, updated_at: new Date() })
+            .where(and(eq(instances.uuid, uuid), eq(instances.deleted, 0)));
+        }
+        const updated = await findInstance(db, c.var.caller, uuid);
+        if (!updated) throw new NotFound(`Instance ${uuid} could not be found.`);
+        const faults = updated.vm_state === 'error' ? await latestFaults(db, [uuid]) : new Map();
+        return c.json({ server: await serverDetail(c, updated, faults.get(uuid)) });
+      },
+    }),
+    serverActionRoute,
     route({
       method: 'delete',
       path: '/v3/servers/:server_id',

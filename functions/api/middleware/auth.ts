@@ -19,6 +19,7 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
     projectName: claims.project_name,
     roles,
     isAdmin: roles.includes(ADMIN_ROLE),
+    policyOverrides: c.var.config.POLICY_OVERRIDES,
   });
   await next();
 });

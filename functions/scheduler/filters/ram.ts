@@ -1,10 +1,16 @@
 import { sql } from 'drizzle-orm';
-import { computeNodes } from '../../../schema/tables/index.ts';
+import { freeRamSql } from '../host-query.ts';
+import { freeRamMb } from '../request-spec.ts';
 import type { HostFilter } from './filter.ts';
 
-// Free RAM counts the allocation ratio: memory_mb * ram_allocation_ratio - memory_mb_used.
+// Free RAM counts the allocation ratio in effect: the host's aggregates' lowest, else the node's own.
 export const ramFilter: HostFilter = {
   name: 'RamFilter',
-  sql: (spec) =>
-    sql`${computeNodes.memory_mb} * ${computeNodes.ram_allocation_ratio} - ${computeNodes.memory_mb_used} >= ${spec.memory_mb}`,
+  description: 'memory_mb × ram_allocation_ratio (per aggregate, else per node) − used ≥ the flavor memory.',
+  hints: [],
+  sql: (spec) => sql`${freeRamSql} >= ${spec.memory_mb}`,
+  passes: (host, spec) =>
+    freeRamMb(host) >= spec.memory_mb
+      ? null
+      : `${spec.memory_mb} MB of RAM requested, ${freeRamMb(host)} MB free (ratio ${host.ram_allocation_ratio})`,
 };

@@ -1,0 +1,158 @@
+import { eq } from 'drizzle-orm';
+import * as v from 'valibot';
+import { instances } from '../../../schema/tables/index.ts';
+import { transitionInstance } from '../../compute/instance-states.ts';
+import { BadRequest } from '../../shared/errors.ts';
+import { authorize } from '../policy.ts';
+import { defineExtension, type Extension } from './extension.ts';
+import {
+  defineAction,
+  NoBody,
+  requestHostAction,
+  requireComputeHost,
+  requireMigrationWorkflow,
+  requireState,
+  type ServerAction,
+  startMigration,
+} from './server-action-kit.ts';
+
+// Havana's os-admin-actions: pause/suspend and their inverses, locks, cold and live migration, and
+// reset_state. The actions are dispatched by POST /v3/servers/{id}/action (server-actions.ts).
+const ALIAS = 'os-admin-actions';
+
+function hostAction(
+  name: 'pause' | 'unpause' | 'suspend' | 'resume',
+  policy: `compute_extension:admin_actions:${'pause' | 'unpause' | 'suspend' | 'resume'}`,
+) {
+  return defineAction({
+    name,
+    extension: ALIAS,
+    body: NoBody,
+    policy,
+    run: async (c, instance) => {
+      await requestHostAction(c, instance, name, `${name}_requested`);
+      return c.body(null, 202);
+    },
+  });
+}
+
+const lock = defineAction({
+  name: 'lock',
+  extension: ALIAS,
+  body: NoBody,
+  policy: 'compute_extension:admin_actions:lock',
+  ignoresLock: true,
+  run: async (c, instance) => {
+    // An admin's lock binds the owner; the owner's own lock only guards against slips.
+    await c.var.db.$primary
+      .update(instances)
+      .set({ locked_by: c.var.caller.isAdmin ? 'admin' : 'owner', updated_at: new Date() })
+      .where(eq(instances.uuid, instance.uuid));
+    return c.body(null, 202);
+  },
+});
+
+const unlock = defineAction({
+  name: 'unlock',
+  extension: ALIAS,
+  body: NoBody,
+  policy: 'compute_extension:admin_actions:unlock',
+  ignoresLock: true,
+  run: async (c, instance) => {
+    if (instance.locked_by === 'admin')
+      authorize(c.var.caller, 'compute_extension:admin_actions:unlock_override');
+    await c.var.db.$primary
+      .update(instances)
+      .set({ locked_by: null, updated_at: new Date() })
+      .where(eq(instances.uuid, instance.uuid));
+    return c.body(null, 202);
+  },
+});
+
+const migrate = defineAction({
+  name: 'migrate',
+  extension: ALIAS,
+  body: NoBody,
+  policy: 'compute_extension:admin_actions:migrate',
+  run: async (c, instance) => {
+    requireState(instance, 'migrate_requested');
+    requireMigrationWorkflow(c);
+    if (!instance.host) throw new BadRequest(`Instance ${instance.uuid} is on no host`);
+    await startMigration(c, instance, {
+      event: 'migrate_requested',
+      action: 'migrate',
+      migration_type: 'migration',
+    });
+    return c.body(null, 202);
+  },
+});
+
+const migrateLive = defineAction({
+  name: 'migrate_live',
+  extension: ALIAS,
+  body: v.object({
+    host: v.pipe(v.string(), v.minLength(1, 'host must name a compute host'), v.maxLength(255)),
+    block_migration: v.boolean(),
+    disk_over_commit: v.boolean(),
+  }),
+  policy: 'compute_extension:admin_actions:migrate_live',
+  run: async (c, instance, body) => {
+    requireState(instance, 'live_migrate_requested');
+    requireMigrationWorkflow(c);
+    if (body.host === instance.host) {
+      throw new BadRequest(`Unable to migrate instance ${instance.uuid} to current host (${body.host}).`);
+    }
+    await requireComputeHost(c, body.host, 'up');
+    await startMigration(c, instance, {
+      event: 'live_migrate_requested',
+      action: 'live-migration',
+      migration_type: 'live-migration',
+      dest_compute: body.host,
+      options: { block_migration: body.block_migration, disk_over_commit: body.disk_over_commit },
+    });
+    return c.body(null, 202);
+  },
+});
+
+const resetState = defineAction({
+  name: 'reset_state',
+  extension: ALIAS,
+  body: v.object({ state: v.picklist(['active', 'error'], "state must be 'active' or 'error'") }),
+  policy: 'compute_extension:admin_actions:reset_state',
+  run: async (c, instance, body) => {
+    await transitionInstance(
+      c.var.db.$primary,
+      instance.uuid,
+      body.state === 'active' ? 'reset_to_active' : 'reset_to_error',
+    );
+    return c.body(null, 202);
+  },
+});
+
+export const ADMIN_ACTIONS: ServerAction[] = [
+  hostAction('pause', 'compute_extension:admin_actions:pause'),
+  hostAction('unpause', 'compute_extension:admin_actions:unpause'),
+  hostAction('suspend', 'compute_extension:admin_actions:suspend'),
+  hostAction('resume', 'compute_extension:admin_actions:resume'),
+  lock,
+  unlock,
+  migrate,
+  migrateLive,
+  resetState,
+];
+
+export const adminActionsExtension: Extension = defineExtension({
+  alias: ALIAS,
+  name: 'AdminActions',
+  description: 'Enable admin-only server actions: pause, suspend, lock, migrate, migrate_live, reset_state.',
+  version: 1,
+  core: false,
+  history: [
+    {
+      version: 1,
+      change:
+        'Havana v3 actions (pause, unpause, suspend, resume, lock, unlock, migrate, migrate_live, reset_state)',
+    },
+  ],
+  routes: [],
+});

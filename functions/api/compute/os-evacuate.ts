@@ -1,0 +1,58 @@
+import * as v from 'valibot';
+import { randomPassword } from '../../shared/encoding.ts';
+import { BadRequest } from '../../shared/errors.ts';
+import { defineExtension, type Extension } from './extension.ts';
+import {
+  defineAction,
+  requireComputeHost,
+  requireMigrationWorkflow,
+  requireState,
+  type ServerAction,
+  startMigration,
+} from './server-action-kit.ts';
+
+// Havana's os-evacuate: rebuild a server of a failed host elsewhere. The source host must be down.
+const ALIAS = 'os-evacuate';
+
+const evacuate = defineAction({
+  name: 'evacuate',
+  extension: ALIAS,
+  body: v.object({
+    host: v.optional(v.pipe(v.string(), v.minLength(1, 'host must name a compute host'), v.maxLength(255))),
+    on_shared_storage: v.boolean(),
+    admin_password: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(255))),
+  }),
+  policy: 'compute_extension:evacuate',
+  run: async (c, instance, body) => {
+    requireState(instance, 'evacuate_requested');
+    requireMigrationWorkflow(c);
+    if (!instance.host) throw new BadRequest(`Instance ${instance.uuid} is on no host`);
+    await requireComputeHost(c, instance.host, 'down');
+    if (body.host !== undefined) {
+      if (body.host === instance.host) throw new BadRequest('The target host is the host being evacuated');
+      await requireComputeHost(c, body.host, 'up');
+    }
+    // On shared storage the guest keeps its disk, so its password too.
+    const password = body.on_shared_storage ? undefined : (body.admin_password ?? randomPassword());
+    await startMigration(c, instance, {
+      event: 'evacuate_requested',
+      action: 'evacuate',
+      migration_type: 'evacuation',
+      dest_compute: body.host ?? null,
+      options: { on_shared_storage: body.on_shared_storage },
+    });
+    return c.json({ admin_password: password ?? '' }, 200);
+  },
+});
+
+export const EVACUATE_ACTIONS: ServerAction[] = [evacuate];
+
+export const evacuateExtension: Extension = defineExtension({
+  alias: ALIAS,
+  name: 'Evacuate',
+  description: 'Rebuild a server of a failed compute host on another host.',
+  version: 1,
+  core: false,
+  history: [{ version: 1, change: 'Havana v3: evacuate {host, on_shared_storage, admin_password}' }],
+  routes: [],
+});

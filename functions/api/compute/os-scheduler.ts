@@ -1,0 +1,316 @@
+import { and, eq, sql } from 'drizzle-orm';
+import { Hono } from 'hono';
+import * as v from 'valibot';
+import {
+  dedicatedHosts,
+  flavorExtraSpecs,
+  flavors,
+  hostCapabilities,
+  schedulerPolicies,
+  schedulerPolicyBindings,
+} from '../../../schema/tables/index.ts';
+import { dedicate, undedicate } from '../../scheduler/dedicated-hosts.ts';
+import {
+  BUILTIN_DEFAULT_POLICY,
+  describeBinding,
+  loadActivePolicies,
+  type Policy,
+  PolicyDefinitionSchema,
+  toPolicy,
+} from '../../scheduler/policies.ts';
+import { RequestSpecSchema } from '../../scheduler/request-spec.ts';
+import { selectDestinations } from '../../scheduler/select-destinations.ts';
+import { BadRequest, Conflict, NotFound } from '../../shared/errors.ts';
+import type { AppEnv } from '../context.ts';
+import { readJson } from '../middleware/validate.ts';
+import { authorize } from '../policy.ts';
+import type { ExtensionInfo } from './extension.ts';
+
+export const SCHEDULER_EXTENSION = {
+  alias: 'os-scheduler',
+  name: 'Scheduler',
+  description:
+    'Admin access to the scheduler: dry-run select-destinations, scheduling policies and their bindings, dedicated hosts, host capabilities.',
+  version: 1,
+  core: false,
+} as const satisfies ExtensionInfo;
+
+const DryRun = v.object({
+  request_spec: v.object({
+    ...RequestSpecSchema.entries,
+    instance_uuid: v.optional(v.pipe(v.string(), v.uuid())),
+    /** Fills memory, vcpus, disk and extra specs from a flavor; explicit fields win. */
+    flavor_ref: v.optional(v.pipe(v.string(), v.minLength(1))),
+    memory_mb: v.optional(RequestSpecSchema.entries.memory_mb),
+    vcpus: v.optional(RequestSpecSchema.entries.vcpus),
+    disk_gb: v.optional(RequestSpecSchema.entries.disk_gb),
+  }),
+  limit: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(100)), 10),
+});
+
+const Binding = v.object({
+  binding: v.variant('kind', [
+    v.object({ kind: v.literal('project'), value: v.pipe(v.string(), v.minLength(1), v.maxLength(64)) }),
+    v.object({
+      kind: v.literal('flavor_extra_spec'),
+      key: v.pipe(v.string(), v.minLength(1), v.maxLength(255)),
+      value: v.pipe(v.string(), v.maxLength(255)),
+    }),
+    v.object({ kind: v.literal('aggregate'), value: v.pipe(v.string(), v.minLength(1), v.maxLength(255)) }),
+    v.object({
+      kind: v.literal('availability_zone'),
+      value: v.pipe(v.string(), v.minLength(1), v.maxLength(255)),
+    }),
+    v.object({ kind: v.literal('default') }),
+  ]),
+});
+
+const Dedication = v.object({
+  dedicated_host: v.pipe(
+    v.object({
+      project_id: v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
+      host: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(255))),
+      aggregate: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(255))),
+    }),
+    v.check(
+      (target) => (target.host === undefined) !== (target.aggregate === undefined),
+      'give exactly one of host, aggregate',
+    ),
+  ),
+});
+
+const Capabilities = v.object({
+  capabilities: v.pipe(
+    v.record(v.pipe(v.string(), v.minLength(1), v.maxLength(255)), v.pipe(v.string(), v.maxLength(255))),
+    v.check((record) => Object.keys(record).length <= 64, 'at most 64 capabilities'),
+  ),
+});
+
+function policyView(policy: Policy, active: boolean) {
+  return {
+    id: policy.id,
+    name: policy.name,
+    description: policy.description,
+    builtin: policy.id === null,
+    active,
+    filters: policy.filters,
+    weighers: policy.weighers,
+    settings: policy.settings,
+    bindings: policy.bindings.map((binding) => ({ ...binding, selects: describeBinding(binding) })),
+  };
+}
+
+async function findPolicyRow(c: { var: AppEnv['Variables'] }, name: string) {
+  const [row] = await c.var.db.$primary
+    .select()
+    .from(schedulerPolicies)
+    .where(and(eq(schedulerPolicies.name, name), eq(schedulerPolicies.deleted, 0)));
+  if (!row) throw new NotFound(`Scheduling policy ${name} could not be found.`);
+  return row;
+}
+
+async function bindingsOf(c: { var: AppEnv['Variables'] }, policyId: number) {
+  const rows = await c.var.db.$primary
+    .select()
+    .from(schedulerPolicyBindings)
+    .where(and(eq(schedulerPolicyBindings.policy_id, policyId), eq(schedulerPolicyBindings.deleted, 0)))
+    .orderBy(schedulerPolicyBindings.id);
+  return rows.map(({ id, kind, key, value }) => ({ id, kind, key, value }));
+}
+
+async function defaultIsBuiltin(c: { var: AppEnv['Variables'] }): Promise<boolean> {
+  return (await loadActivePolicies(c.var.db.$primary)).default.id === null;
+}
+
+export const schedulerRoutes = new Hono<AppEnv>()
+  .use(async (c, next) => {
+    authorize(c.var.caller, 'compute_extension:os-scheduler');
+    await next();
+  })
+  .post('/select-destinations', async (c) => {
+    const { request_spec: input, limit } = await readJson(c, DryRun);
+    const db = c.var.db.$primary;
+    let fromFlavor = { memory_mb: 0, vcpus: 0, disk_gb: 0, name: undefined as string | undefined, specs: {} };
+    if (input.flavor_ref !== undefined) {
+      const [flavor] = await db
+        .select()
+        .from(flavors)
+        .where(and(eq(flavors.flavorid, input.flavor_ref), eq(flavors.deleted, 0)));
+      if (!flavor) throw new BadRequest(`flavor_ref: flavor ${input.flavor_ref} could not be found`);
+      const specs = await db
+        .select({ key: flavorExtraSpecs.key, value: flavorExtraSpecs.value })
+        .from(flavorExtraSpecs)
+        .where(and(eq(flavorExtraSpecs.flavor_id, flavor.id), eq(flavorExtraSpecs.deleted, 0)));
+      fromFlavor = {
+        memory_mb: flavor.memory_mb,
+        vcpus: flavor.vcpus,
+        disk_gb: flavor.root_gb + flavor.ephemeral_gb,
+        name: flavor.name,
+        specs: Object.fromEntries(specs.map((spec) => [spec.key, spec.value])),
+      };
+    }
+    const { flavor_ref: _flavorRef, ...rest } = input;
+    const spec = {
+      ...rest,
+      instance_uuid: input.instance_uuid ?? crypto.randomUUID(),
+      memory_mb: input.memory_mb ?? fromFlavor.memory_mb,
+      vcpus: input.vcpus ?? fromFlavor.vcpus,
+      disk_gb: input.disk_gb ?? fromFlavor.disk_gb,
+      flavor_name: input.flavor_name ?? fromFlavor.name,
+      flavor_extra_specs: { ...fromFlavor.specs, ...input.flavor_extra_specs },
+    };
+    const decision = await selectDestinations(db, spec, {
+      now: new Date(),
+      serviceDownTimeSeconds: c.var.config.SERVICE_DOWN_TIME_SECONDS,
+      limit,
+      explain: true,
+    });
+    return c.json({
+      policy: decision.choice.policy.name,
+      chosen_by: decision.choice.chosenBy,
+      destinations: decision.destinations.map(({ host, weight, weights }) => ({
+        host: host.host,
+        node: host.hypervisor_hostname,
+        availability_zone: host.availability_zone,
+        weight,
+        weights,
+      })),
+      rejected_hosts: decision.rejections,
+      rejected_hosts_truncated: decision.rejectionsTruncated,
+    });
+  })
+  .get('/policies', async (c) => {
+    const active = await loadActivePolicies(c.var.db.$primary);
+    const rows = await c.var.db.$primary
+      .select()
+      .from(schedulerPolicies)
+      .where(eq(schedulerPolicies.deleted, 0));
+    const stored = await Promise.all(rows.map(async (row) => toPolicy(row, await bindingsOf(c, row.id))));
+    const activeNames = new Set(active.policies.map((policy) => policy.name));
+    return c.json({
+      policies: [
+        policyView(BUILTIN_DEFAULT_POLICY, active.default.id === null),
+        ...stored.map((policy) => policyView(policy, activeNames.has(policy.name))),
+      ],
+    });
+  })
+  .post('/policies', async (c) => {
+    const { policy } = await readJson(c, v.object({ policy: PolicyDefinitionSchema }));
+    if (policy.name === BUILTIN_DEFAULT_POLICY.name)
+      throw new Conflict(
+        `Policy name ${policy.name} is the built-in default's; bind a policy as default instead`,
+      );
+    const now = new Date();
+    await c.var.db.$primary.insert(schedulerPolicies).values({ ...policy, created_at: now, updated_at: now });
+    const row = await findPolicyRow(c, policy.name);
+    return c.json({ policy: policyView(toPolicy(row, []), false) }, 201);
+  })
+  .get('/policies/:name', async (c) => {
+    const name = c.req.param('name');
+    if (name === BUILTIN_DEFAULT_POLICY.name)
+      return c.json({ policy: policyView(BUILTIN_DEFAULT_POLICY, await defaultIsBuiltin(c)) });
+    const row = await findPolicyRow(c, name);
+    const bindings = await bindingsOf(c, row.id);
+    return c.json({ policy: policyView(toPolicy(row, bindings), bindings.length > 0) });
+  })
+  .put('/policies/:name', async (c) => {
+    const row = await findPolicyRow(c, c.req.param('name'));
+    const { policy } = await readJson(c, v.object({ policy: PolicyDefinitionSchema }));
+    if (policy.name !== row.name) throw new BadRequest('policy.name: a policy cannot be renamed');
+    await c.var.db.$primary
+      .update(schedulerPolicies)
+      .set({ ...policy, updated_at: new Date() })
+      .where(eq(schedulerPolicies.id, row.id));
+    const bindings = await bindingsOf(c, row.id);
+    return c.json({
+      policy: policyView(toPolicy(await findPolicyRow(c, row.name), bindings), bindings.length > 0),
+    });
+  })
+  .delete('/policies/:name', async (c) => {
+    const row = await findPolicyRow(c, c.req.param('name'));
+    const now = new Date();
+    await c.var.db.$primary.transaction(async (tx) => {
+      await tx
+        .update(schedulerPolicyBindings)
+        .set({ deleted: sql`${schedulerPolicyBindings.id}`, deleted_at: now })
+        .where(and(eq(schedulerPolicyBindings.policy_id, row.id), eq(schedulerPolicyBindings.deleted, 0)));
+      await tx
+        .update(schedulerPolicies)
+        .set({ deleted: row.id, deleted_at: now })
+        .where(eq(schedulerPolicies.id, row.id));
+    });
+    return c.body(null, 204);
+  })
+  .post('/policies/:name/bindings', async (c) => {
+    const row = await findPolicyRow(c, c.req.param('name'));
+    const { binding } = await readJson(c, Binding);
+    const now = new Date();
+    const [created] = await c.var.db.$primary
+      .insert(schedulerPolicyBindings)
+      .values({
+        policy_id: row.id,
+        kind: binding.kind,
+        key: 'key' in binding ? binding.key : '',
+        value: 'value' in binding ? binding.value : '',
+        created_at: now,
+      })
+      .$returningId();
+    const stored = (await bindingsOf(c, row.id)).find((candidate) => candidate.id === created?.id);
+    if (!stored) throw new Conflict('the binding was not recorded');
+    return c.json({ binding: { ...stored, policy: row.name, selects: describeBinding(stored) } }, 201);
+  })
+  .delete('/policies/:name/bindings/:bindingId', async (c) => {
+    const row = await findPolicyRow(c, c.req.param('name'));
+    const id = Number(c.req.param('bindingId'));
+    const result = await c.var.db.$primary
+      .update(schedulerPolicyBindings)
+      .set({ deleted: id, deleted_at: new Date() })
+      .where(
+        and(
+          eq(schedulerPolicyBindings.id, Number.isInteger(id) ? id : 0),
+          eq(schedulerPolicyBindings.policy_id, row.id),
+          eq(schedulerPolicyBindings.deleted, 0),
+        ),
+      );
+    if (result.rowsAffected === 0)
+      throw new NotFound(`Binding ${c.req.param('bindingId')} could not be found.`);
+    return c.body(null, 204);
+  })
+  .get('/dedicated-hosts', async (c) => {
+    const rows = await c.var.db.$primary.select().from(dedicatedHosts).where(eq(dedicatedHosts.deleted, 0));
+    return c.json({
+      dedicated_hosts: rows.map(({ id, project_id, host, aggregate_id, created_at }) => ({
+        id,
+        project_id,
+        host,
+        aggregate_id,
+        created_at,
+      })),
+    });
+  })
+  .post('/dedicated-hosts', async (c) => {
+    const { dedicated_host: target } = await readJson(c, Dedication);
+    return c.json({ dedicated_host: await dedicate(c.var.db.$primary, target) }, 201);
+  })
+  .delete('/dedicated-hosts/:id', async (c) => {
+    const id = Number(c.req.param('id'));
+    if (!Number.isInteger(id)) throw new NotFound(`Dedication ${c.req.param('id')} could not be found.`);
+    await undedicate(c.var.db.$primary, id);
+    return c.body(null, 204);
+  })
+  .get('/hosts/:host/capabilities', async (c) => {
+    const [row] = await c.var.db.$primary
+      .select()
+      .from(hostCapabilities)
+      .where(eq(hostCapabilities.host, c.req.param('host')));
+    return c.json({ capabilities: row?.capabilities ?? {} });
+  })
+  .put('/hosts/:host/capabilities', async (c) => {
+    const { capabilities } = await readJson(c, Capabilities);
+    const now = new Date();
+    await c.var.db.$primary
+      .insert(hostCapabilities)
+      .values({ host: c.req.param('host'), capabilities, created_at: now })
+      .onDuplicateKeyUpdate({ set: { capabilities, updated_at: now } });
+    return c.json({ capabilities });
+  });

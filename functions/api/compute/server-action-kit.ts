@@ -1,0 +1,225 @@
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { and, eq } from 'drizzle-orm';
+import type { Context } from 'hono';
+import * as v from 'valibot';
+import type { PrimaryDb } from '../../../schema/db.ts';
+import { instances, migrations } from '../../../schema/tables/index.ts';
+import type { HostAction } from '../../compute/host-actions.ts';
+import { finishAction, startAction } from '../../compute/instance-actions.ts';
+import {
+  type InstanceEvent,
+  stateConflict,
+  transitionAllowed,
+  transitionInstance,
+} from '../../compute/instance-states.ts';
+import { isServiceUp, loadHostService } from '../../conductor/host-commands.ts';
+import { stateMachineArn } from '../../shared/aws.ts';
+import { BadRequest, Conflict, NotFound, ServiceUnavailable } from '../../shared/errors.ts';
+import type { AppEnv } from '../context.ts';
+import type { PolicyAction } from '../policy.ts';
+
+// What every server action module (servers core, os-admin-actions, os-evacuate) builds its actions
+// from; the dispatcher (server-actions.ts) validates the body, checks policy and locks, then runs one.
+export type InstanceRow = typeof instances.$inferSelect;
+
+export interface ServerAction {
+  /** The key of the action body, e.g. `reboot` in `{"reboot": {"type": "HARD"}}`. */
+  name: string;
+  /** Alias of the extension that provides it: disabling the extension removes the action. */
+  extension: string;
+  body: v.GenericSchema;
+  policy: PolicyAction;
+  /** lock/unlock decide for themselves; every other action is refused to the owner of a locked server. */
+  ignoresLock?: true;
+  run(c: Context<AppEnv>, instance: InstanceRow, body: unknown): Promise<Response>;
+}
+
+export function defineAction<TBody extends v.GenericSchema>(action: {
+  name: string;
+  extension: string;
+  body: TBody;
+  policy: PolicyAction;
+  ignoresLock?: true;
+  run(c: Context<AppEnv>, instance: InstanceRow, body: v.InferOutput<TBody>): Promise<Response>;
+}): ServerAction {
+  return action as ServerAction;
+}
+
+/** Actions without parameters take `null` (Havana's samples) or an empty object. */
+export const NoBody = v.nullable(v.strictObject({}));
+
+/** The server's row from the primary (the action decides writes), scoped to the caller's project. */
+export async function loadServerForAction(c: Context<AppEnv>, uuid: string): Promise<InstanceRow> {
+  const caller = c.var.caller;
+  const [instance] = await c.var.db.$primary
+    .select()
+    .from(instances)
+    .where(
+      and(
+        eq(instances.uuid, uuid),
+        eq(instances.deleted, 0),
+        caller.isAdmin ? undefined : eq(instances.project_id, caller.projectId),
+      ),
+    );
+  if (!instance) throw new NotFound(`Instance ${uuid} could not be found.`);
+  return instance;
+}
+
+function recordRequest(c: Context<AppEnv>, db: PrimaryDb, action: string, uuid: string) {
+  return startAction(db, {
+    action,
+    instance_uuid: uuid,
+    request_id: c.var.requestId,
+    project_id: c.var.caller.projectId,
+    user_id: c.var.caller.userId,
+  });
+}
+
+/**
+ * Moves the instance into the action's task state and starts the server-action workflow, which has
+ * the host do the work (workflows/server-action.ts). `extra` columns change in the same write.
+ */
+export async function requestHostAction(
+  c: Context<AppEnv>,
+  instance: InstanceRow,
+  action: HostAction,
+  requestEvent: InstanceEvent,
+  extra: Partial<Pick<InstanceRow, 'image_ref' | 'display_name' | 'metadata'>> = {},
+): Promise<void> {
+  const db = c.var.db.$primary;
+  await transitionInstance(db, instance.uuid, requestEvent, extra);
+  await recordRequest(c, db, action, instance.uuid);
+  try {
+    const execution = await c.var.sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: stateMachineArn(c.var.config, 'server-action'),
+        name: `${action}-${instance.uuid}-${Date.now()}`,
+        input: JSON.stringify({ instance_uuid: instance.uuid, action }),
+      }),
+    );
+    await db
+      .update(instances)
+      .set({ execution_arn: execution.executionArn })
+      .where(eq(instances.uuid, instance.uuid));
+  } catch (error) {
+    // Nothing will act on the task state: give the server back as it was.
+    await transitionInstance(db, instance.uuid, 'server_action_abandoned');
+    await finishAction(db, instance.uuid, 'Error');
+    throw new ServiceUnavailable(`The ${action} workflow could not be started: ${(error as Error).message}`);
+  }
+}
+
+/** Refuses the event with the same 409 transitionInstance gives, before anything is written. */
+export function requireState(instance: InstanceRow, event: InstanceEvent): void {
+  if (!transitionAllowed(event, instance.vm_state, instance.task_state)) {
+    throw stateConflict(event, instance.uuid, instance.vm_state, instance.task_state);
+  }
+}
+
+/** The workflow that carries out every move (built by the migrations issue). */
+export const MIGRATE_WORKFLOW = 'migrate-server';
+
+/** 409 while this deployment has no migrate-server workflow: callers check this before writing. */
+export function requireMigrationWorkflow(c: Context<AppEnv>): string {
+  const arn = c.var.config.STATE_MACHINE_ARNS[MIGRATE_WORKFLOW];
+  if (!arn) {
+    throw new Conflict(
+      'Migrations are not available in this deployment yet: the migrate-server workflow is not deployed',
+    );
+  }
+  return arn;
+}
+
+/** A compute host by name; `expect` says whether the move needs it up (a target) or down (evacuate's source). */
+export async function requireComputeHost(
+  c: Context<AppEnv>,
+  host: string,
+  expect: 'up' | 'down',
+): Promise<void> {
+  const service = await loadHostService(c.var.db.$primary, host).catch((error: unknown) => {
+    if (error instanceof NotFound) throw new BadRequest(`Compute host ${host} could not be found.`);
+    throw error;
+  });
+  const up = isServiceUp(service, new Date(), c.var.config.SERVICE_DOWN_TIME_SECONDS);
+  if (expect === 'up' && (!up || service.disabled)) {
+    throw new BadRequest(`Compute service of ${host} is unavailable at this time.`);
+  }
+  if (expect === 'down' && up) throw new BadRequest(`Compute service of ${host} is still in use.`);
+}
+
+export interface MigrationRequest {
+  event: InstanceEvent;
+  /** The instance action name, e.g. `resize` or `live-migration`. */
+  action: string;
+  migration_type: 'migration' | 'resize' | 'live-migration' | 'evacuation';
+  dest_compute?: string | null;
+  new_flavorid?: string;
+  /** Passed to the migrate-server workflow as is (e.g. block_migration). */
+  options?: Record<string, unknown>;
+}
+
+/**
+ * Starts a move: a `pre-migrating` migrations row, the instance's task state, and the migrate-server
+ * workflow. Callers validate everything first (requireState, requireMigrationWorkflow, hosts,
+ * flavors), so a refused request writes nothing.
+ */
+export async function startMigration(
+  c: Context<AppEnv>,
+  instance: InstanceRow,
+  request: MigrationRequest,
+): Promise<number> {
+  const arn = requireMigrationWorkflow(c);
+  const db = c.var.db.$primary;
+  const now = new Date();
+  const [inserted] = await db
+    .insert(migrations)
+    .values({
+      instance_uuid: instance.uuid,
+      migration_type: request.migration_type,
+      status: 'pre-migrating',
+      source_compute: instance.host,
+      source_node: instance.node,
+      dest_compute: request.dest_compute ?? null,
+      old_flavorid: instance.flavor.flavorid,
+      new_flavorid: request.new_flavorid ?? instance.flavor.flavorid,
+      created_at: now,
+    })
+    .$returningId();
+  const migrationId = inserted?.id;
+  if (migrationId === undefined) throw new Error('the migration row was not created');
+  await transitionInstance(db, instance.uuid, request.event);
+  await recordRequest(c, db, request.action, instance.uuid);
+  try {
+    const execution = await c.var.sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: arn,
+        name: `${request.action}-${instance.uuid}-${migrationId}`,
+        input: JSON.stringify({
+          instance_uuid: instance.uuid,
+          migration_id: migrationId,
+          migration_type: request.migration_type,
+          ...request.options,
+        }),
+      }),
+    );
+    await db
+      .update(migrations)
+      .set({ execution_arn: execution.executionArn, updated_at: new Date() })
+      .where(eq(migrations.id, migrationId));
+    await db
+      .update(instances)
+      .set({ execution_arn: execution.executionArn })
+      .where(eq(instances.uuid, instance.uuid));
+  } catch (error) {
+    await db
+      .update(migrations)
+      .set({ status: 'error', updated_at: new Date() })
+      .where(eq(migrations.id, migrationId));
+    await transitionInstance(db, instance.uuid, 'server_action_abandoned');
+    await finishAction(db, instance.uuid, 'Error');
+    throw new ServiceUnavailable(
+      `The ${MIGRATE_WORKFLOW} workflow could not be started: ${(error as Error).message}`,
+    );
+  }
+  return migrationId;
+}

@@ -1,0 +1,174 @@
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { and, eq } from 'drizzle-orm';
+import * as v from 'valibot';
+import { flavors, instances, migrations } from '../../../schema/tables/index.ts';
+import { transitionInstance } from '../../compute/instance-states.ts';
+import { BadRequest, Conflict } from '../../shared/errors.ts';
+import {
+  defineAction,
+  NoBody,
+  requestHostAction,
+  requireMigrationWorkflow,
+  requireState,
+  type ServerAction,
+  startMigration,
+} from './server-action-kit.ts';
+import { serverDetail } from './server-view.ts';
+
+// The actions Havana's `servers` plugin itself provides (nova-havana.md §1.5).
+
+const RefSegment = v.pipe(
+  v.string(),
+  v.transform((ref) => ref.split('/').pop() ?? ''),
+);
+
+const Metadata = v.pipe(
+  v.record(v.pipe(v.string(), v.minLength(1), v.maxLength(255)), v.pipe(v.string(), v.maxLength(255))),
+  v.check((metadata) => Object.keys(metadata).length <= 128, 'at most 128 metadata items'),
+);
+
+const reboot = defineAction({
+  name: 'reboot',
+  extension: 'servers',
+  body: v.object({ type: v.picklist(['SOFT', 'HARD'], 'type must be SOFT or HARD') }),
+  policy: 'compute:reboot',
+  run: async (c, instance, body) => {
+    await requestHostAction(
+      c,
+      instance,
+      'reboot',
+      body.type === 'HARD' ? 'hard_reboot_requested' : 'reboot_requested',
+    );
+    return c.body(null, 202);
+  },
+});
+
+const start = defineAction({
+  name: 'start',
+  extension: 'servers',
+  body: NoBody,
+  policy: 'compute:start',
+  run: async (c, instance) => {
+    await requestHostAction(c, instance, 'start', 'start_requested');
+    return c.body(null, 202);
+  },
+});
+
+const stop = defineAction({
+  name: 'stop',
+  extension: 'servers',
+  body: NoBody,
+  policy: 'compute:stop',
+  run: async (c, instance) => {
+    await requestHostAction(c, instance, 'stop', 'stop_requested');
+    return c.body(null, 202);
+  },
+});
+
+const rebuild = defineAction({
+  name: 'rebuild',
+  extension: 'servers',
+  body: v.object({
+    image_ref: v.pipe(RefSegment, v.uuid('image_ref must be an image uuid or an href ending in one')),
+    name: v.optional(
+      v.pipe(v.string(), v.trim(), v.minLength(1, 'name must not be empty'), v.maxLength(255)),
+    ),
+    metadata: v.optional(Metadata),
+  }),
+  policy: 'compute:rebuild',
+  run: async (c, instance, body) => {
+    await requestHostAction(c, instance, 'rebuild', 'rebuild_requested', {
+      image_ref: body.image_ref,
+      ...(body.name === undefined ? {} : { display_name: body.name }),
+      ...(body.metadata === undefined ? {} : { metadata: body.metadata }),
+    });
+    const [rebuilt] = await c.var.db.$primary
+      .select()
+      .from(instances)
+      .where(eq(instances.uuid, instance.uuid));
+    return c.json({ server: await serverDetail(c, rebuilt ?? instance, undefined) }, 202);
+  },
+});
+
+const resize = defineAction({
+  name: 'resize',
+  extension: 'servers',
+  body: v.object({ flavor_ref: v.pipe(RefSegment, v.minLength(1, 'flavor_ref must name a flavor')) }),
+  policy: 'compute:resize',
+  run: async (c, instance, body) => {
+    requireState(instance, 'resize_requested');
+    const [flavor] = await c.var.db.$primary
+      .select()
+      .from(flavors)
+      .where(and(eq(flavors.flavorid, body.flavor_ref), eq(flavors.deleted, 0)));
+    if (!flavor)
+      throw new BadRequest(`Invalid flavor_ref provided: flavor ${body.flavor_ref} could not be found`);
+    if (flavor.disabled) throw new BadRequest(`Flavor ${body.flavor_ref} is disabled`);
+    if (flavor.flavorid === instance.flavor.flavorid) {
+      throw new BadRequest('When resizing, instances must change flavor!');
+    }
+    await startMigration(c, instance, {
+      event: 'resize_requested',
+      action: 'resize',
+      migration_type: 'resize',
+      new_flavorid: flavor.flavorid,
+    });
+    return c.body(null, 202);
+  },
+});
+
+/** confirm/revert act on the move that left the server in VERIFY_RESIZE: its `finished` row. */
+function finishResize(name: 'confirm_resize' | 'revert_resize') {
+  const event = name === 'confirm_resize' ? 'confirm_resize_requested' : 'revert_resize_requested';
+  return defineAction({
+    name,
+    extension: 'servers',
+    body: NoBody,
+    policy: name === 'confirm_resize' ? 'compute:confirm_resize' : 'compute:revert_resize',
+    run: async (c, instance) => {
+      requireState(instance, event);
+      const arn = requireMigrationWorkflow(c);
+      const db = c.var.db.$primary;
+      const [migration] = await db
+        .select({ id: migrations.id })
+        .from(migrations)
+        .where(
+          and(
+            eq(migrations.instance_uuid, instance.uuid),
+            eq(migrations.status, 'finished'),
+            eq(migrations.deleted, 0),
+          ),
+        );
+      if (!migration) throw new BadRequest(`Instance ${instance.uuid} has not been resized.`);
+      const status = name === 'confirm_resize' ? 'confirming' : 'reverting';
+      const claimed = await db
+        .update(migrations)
+        .set({ status, updated_at: new Date() })
+        .where(and(eq(migrations.id, migration.id), eq(migrations.status, 'finished')));
+      if (claimed.rowsAffected !== 1) throw new Conflict(`Migration ${migration.id} changed meanwhile`);
+      await transitionInstance(db, instance.uuid, event);
+      await c.var.sfn.send(
+        new StartExecutionCommand({
+          stateMachineArn: arn,
+          name: `${name}-${instance.uuid}-${migration.id}`,
+          input: JSON.stringify({
+            instance_uuid: instance.uuid,
+            migration_id: migration.id,
+            operation: name,
+          }),
+        }),
+      );
+      return c.body(null, name === 'confirm_resize' ? 204 : 202);
+    },
+  });
+}
+
+export const SERVER_CORE_ACTIONS: ServerAction[] = [
+  reboot,
+  start,
+  stop,
+  rebuild,
+  resize,
+  finishResize('confirm_resize'),
+  finishResize('revert_resize'),
+];

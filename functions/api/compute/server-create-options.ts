@@ -1,0 +1,130 @@
+import { and, eq } from 'drizzle-orm';
+import * as v from 'valibot';
+import type { PrimaryDb } from '../../../schema/db.ts';
+import { type FlavorSnapshot, instances, keyPairs } from '../../../schema/tables/index.ts';
+import {
+  ensureUsageRows,
+  instanceQuotaDeltas,
+  instancesThatFit,
+  projectLimits,
+  projectUsage,
+  reserveQuota,
+} from '../../compute/quotas.ts';
+import { BadRequest } from '../../shared/errors.ts';
+import type { Caller } from '../context.ts';
+import { findImage, type ImageRow } from '../image/images.ts';
+
+// The server-create attributes of the keypairs, os-user-data and os-multiple-create extensions
+// (nova-havana.md §1.4, §1.6), spread into the servers extension's CreateServer schema.
+
+/** Havana caps user data at 65535 bytes of its base64 text (the column is a TEXT). */
+export const MAX_USER_DATA_BYTES = 65535;
+
+const Base64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+const Count = v.pipe(
+  v.union([v.number(), v.pipe(v.string(), v.regex(/^\d+$/, 'must be an integer'))]),
+  v.transform(Number),
+  v.integer('must be an integer'),
+  v.minValue(1, 'must be at least 1'),
+  v.maxValue(1000, 'must be at most 1000'),
+);
+
+const Flag = v.pipe(
+  v.union([v.boolean(), v.picklist(['True', 'False', 'true', 'false', '1', '0'])]),
+  v.transform((flag) => flag === true || flag === 'True' || flag === 'true' || flag === '1'),
+);
+
+export const CREATE_OPTION_FIELDS = {
+  key_name: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(255))),
+  'os-user-data:user_data': v.optional(
+    v.pipe(
+      v.string(),
+      v.maxLength(MAX_USER_DATA_BYTES, `must be at most ${MAX_USER_DATA_BYTES} bytes of base64`),
+      v.regex(Base64, 'must be base64 encoded'),
+    ),
+  ),
+  'os-multiple-create:min_count': v.optional(Count),
+  'os-multiple-create:max_count': v.optional(Count),
+  'os-multiple-create:return_reservation_id': v.optional(Flag, false),
+};
+
+const CreateOptions = v.object(CREATE_OPTION_FIELDS);
+export type CreateOptions = v.InferOutput<typeof CreateOptions>;
+
+/** min_count defaults to 1 and max_count to min_count (Havana's multiple_create). */
+export function requestedCounts(options: CreateOptions): { min: number; max: number } {
+  const min = options['os-multiple-create:min_count'] ?? 1;
+  const max = options['os-multiple-create:max_count'] ?? min;
+  if (min > max) {
+    throw new BadRequest(
+      'Invalid input for field os-multiple-create:min_count: min_count must be <= max_count',
+    );
+  }
+  return { min, max };
+}
+
+/** The image must exist for the caller, be active, and fit the flavor (400 otherwise). */
+export async function checkImage(
+  db: Pick<PrimaryDb, 'select'>,
+  caller: Caller,
+  imageId: string,
+  flavor: { memory_mb: number; root_gb: number },
+): Promise<ImageRow> {
+  const image = await findImage(db, caller, imageId);
+  if (!image) throw new BadRequest(`Can not find requested image ${imageId}`);
+  if (image.status !== 'active') throw new BadRequest(`Image ${imageId} is not active.`);
+  if (image.min_ram > flavor.memory_mb) {
+    throw new BadRequest(
+      `Flavor's memory is too small for requested image: the image needs ${image.min_ram} MB`,
+    );
+  }
+  if (image.min_disk > flavor.root_gb) {
+    throw new BadRequest(
+      `Flavor's disk is too small for requested image: the image needs ${image.min_disk} GB`,
+    );
+  }
+  return image;
+}
+
+/** key_name names one of the caller's own key pairs (400 otherwise). */
+export async function checkKeyName(
+  db: Pick<PrimaryDb, 'select'>,
+  caller: Caller,
+  keyName: string,
+): Promise<void> {
+  const [keyPair] = await db
+    .select({ id: keyPairs.id })
+    .from(keyPairs)
+    .where(and(eq(keyPairs.user_id, caller.userId), eq(keyPairs.name, keyName), eq(keyPairs.deleted, 0)));
+  if (!keyPair) throw new BadRequest(`Invalid key_name provided: key pair ${keyName} could not be found`);
+}
+
+type InstanceRow = typeof instances.$inferInsert;
+
+/**
+ * Inserts as many instances as the quota allows between `counts.min` and `counts.max`, reserving
+ * their quota in the same transaction: either the rows and their reservation both exist, or
+ * neither does (OverQuota, 413). Admins are not held to limits, but their usage is counted.
+ */
+export async function insertWithinQuota(
+  db: PrimaryDb,
+  caller: Caller,
+  flavor: FlavorSnapshot,
+  counts: { min: number; max: number },
+  makeRow: (index: number, count: number) => InstanceRow,
+): Promise<InstanceRow[]> {
+  await ensureUsageRows(db, caller.projectId, ['cores', 'instances', 'ram']);
+  const limits = caller.isAdmin ? null : await projectLimits(db, caller.projectId);
+  let count = counts.max;
+  if (limits && counts.max > counts.min) {
+    const fit = instancesThatFit(limits, await projectUsage(db, caller.projectId), flavor);
+    count = Math.max(counts.min, Math.min(counts.max, fit));
+  }
+  const rows = Array.from({ length: count }, (_, index) => makeRow(index, count));
+  await db.transaction(async (tx) => {
+    await reserveQuota(tx, caller.projectId, instanceQuotaDeltas(flavor, count), limits);
+    await tx.insert(instances).values(rows);
+  });
+  return rows;
+}

@@ -1,0 +1,35 @@
+import { and, eq } from 'drizzle-orm';
+import type { PrimaryDb } from '../../schema/db.ts';
+import { flavorExtraSpecs, flavors, type instances } from '../../schema/tables/index.ts';
+import type { RequestSpec } from './request-spec.ts';
+
+/**
+ * The request spec for placing an existing instance (boot, or any move). Extra specs are read from the
+ * flavor as it is now: the instance keeps only its resources. Image properties stay empty until the
+ * image catalogue exists; the spec already carries them for the filter.
+ */
+export async function requestSpecFor(
+  db: PrimaryDb,
+  instance: typeof instances.$inferSelect,
+  ignoreHosts: string[] = [],
+): Promise<RequestSpec> {
+  const specs = await db
+    .select({ key: flavorExtraSpecs.key, value: flavorExtraSpecs.value })
+    .from(flavorExtraSpecs)
+    .innerJoin(flavors, and(eq(flavors.id, flavorExtraSpecs.flavor_id), eq(flavors.deleted, 0)))
+    .where(and(eq(flavors.flavorid, instance.flavor.flavorid), eq(flavorExtraSpecs.deleted, 0)));
+  return {
+    instance_uuid: instance.uuid,
+    project_id: instance.project_id,
+    memory_mb: instance.flavor.memory_mb,
+    vcpus: instance.flavor.vcpus,
+    disk_gb: instance.flavor.root_gb + instance.flavor.ephemeral_gb,
+    flavor_name: instance.flavor.name,
+    flavor_extra_specs: Object.fromEntries(specs.map((spec) => [spec.key, spec.value])),
+    image_properties: {},
+    availability_zone: instance.availability_zone,
+    scheduler_hints: instance.scheduler_hints ?? {},
+    ignore_hosts: ignoreHosts,
+    num_instances: 1,
+  };
+}

@@ -1,0 +1,241 @@
+import { randomBytes } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import { type Connection, createConnection } from 'mysql2/promise';
+import { releaseClaims, scheduleAndClaim } from '../../functions/scheduler/claims.ts';
+import type { RequestSpec } from '../../functions/scheduler/request-spec.ts';
+import { startPsdbBridge } from '../../infra/local/psdb-bridge.ts';
+import { createDatabase, type PrimaryDb } from '../../schema/db.ts';
+import { applyMigrations } from '../../schema/migrate.ts';
+import { BenchClient } from './client.ts';
+import { type Figure, percentile, round } from './stats.ts';
+
+export interface SchedulerBenchContext {
+  primaryUrl: string;
+  apiUrl: string;
+  admin: { username: string; password: string };
+}
+
+// The decision benchmark runs against a scratch database of its own on the same MariaDB server as the
+// stack (same schema, applied by the same migrations), behind its own PlanetScale-protocol bridge, so
+// the real driver and the real SQL are measured and the stack's fleet is never touched.
+const SCRATCH_DATABASE = 'scheduler_bench';
+const ZONES = 10;
+const AGGREGATES = 20;
+const FLEET_SIZES = [100, 1_000, 10_000];
+const SERVICE_DOWN_TIME_SECONDS = 3600;
+
+/** A deterministic pseudo-random sequence, so runs compare like with like. */
+function seeded(seed: number) {
+  let state = seed;
+  return () => {
+    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
+    return state / 2 ** 31;
+  };
+}
+
+async function mariadbPort(primaryUrl: string): Promise<number> {
+  const db = createDatabase({ primary: primaryUrl, replicas: [] }).$primary;
+  const result = await db.execute(sql`SELECT @@port AS port`);
+  const [row] = result.rows as Array<{ port: number | string }>;
+  if (!row) throw new Error('cannot read the database port');
+  return Number(row.port);
+}
+
+/** Hosts in ZONES zones, a fifth of them in aggregates (some with their own ratios), filled 0–90 %. */
+async function populate(connection: Connection, hosts: number): Promise<void> {
+  for (const table of [
+    'compute_nodes',
+    'services',
+    'aggregates',
+    'aggregate_hosts',
+    'aggregate_metadata',
+    'resource_claims',
+  ]) {
+    await connection.query(`TRUNCATE TABLE \`${table}\``);
+  }
+  const random = seeded(hosts);
+  const now = new Date().toISOString();
+  for (let start = 0; start < hosts; start += 1_000) {
+    const services: unknown[][] = [];
+    const nodes: unknown[][] = [];
+    for (let i = start; i < Math.min(hosts, start + 1_000); i++) {
+      const host = `bench-${i}`;
+      const zone = `bench-az-${i % ZONES}`;
+      const memory = [32_768, 65_536, 131_072][i % 3] ?? 32_768;
+      const vcpus = memory / 2048;
+      const fill = random() * 0.9;
+      services.push([i + 1, host, 'nova-compute', 'compute', zone, '{"Instance":"1.0"}']);
+      nodes.push([
+        i + 1,
+        host,
+        host,
+        'fake',
+        1,
+        zone,
+        vcpus,
+        memory,
+        2_000,
+        Math.floor(vcpus * 16 * fill),
+        Math.floor(memory * 1.5 * fill),
+        Math.floor(2_000 * fill),
+        Math.floor(fill * 40),
+        JSON.stringify([
+          { name: 'cpu.percent', value: Math.round(random() * 100), timestamp: now, source: 'bench' },
+        ]),
+      ]);
+    }
+    await connection.query(
+      'INSERT INTO services (id, host, `binary`, topic, availability_zone, supported_objects, last_seen_at, created_at) VALUES ?',
+      [services.map((row) => [...row, new Date(), new Date()])],
+    );
+    await connection.query(
+      `INSERT INTO compute_nodes (service_id, host, hypervisor_hostname, hypervisor_type, hypervisor_version,
+        availability_zone, vcpus, memory_mb, local_gb, vcpus_used, memory_mb_used, local_gb_used, running_vms,
+        metrics, created_at) VALUES ?`,
+      [nodes.map((row) => [...row, new Date()])],
+    );
+  }
+  for (let a = 1; a <= AGGREGATES; a++) {
+    await connection.query(
+      'INSERT INTO aggregates (id, uuid, name, created_at) VALUES (?, UUID(), ?, UTC_TIMESTAMP(3))',
+      [a, `bench-agg-${a}`],
+    );
+    if (a % 4 === 0) {
+      await connection.query(
+        "INSERT INTO aggregate_metadata (aggregate_id, `key`, value, created_at) VALUES (?, 'ram_allocation_ratio', '1.0', UTC_TIMESTAMP(3))",
+        [a],
+      );
+    }
+  }
+  const memberships: unknown[][] = [];
+  for (let i = 0; i < hosts; i += 5) memberships.push([(i % AGGREGATES) + 1, `bench-${i}`, new Date()]);
+  await connection.query('INSERT INTO aggregate_hosts (aggregate_id, host, created_at) VALUES ?', [
+    memberships,
+  ]);
+}
+
+function benchSpec(random: () => number): RequestSpec {
+  // Half the requests name a zone, half let the scheduler pick among every host.
+  const zone = random() < 0.5 ? `bench-az-${Math.floor(random() * ZONES)}` : null;
+  return {
+    instance_uuid: crypto.randomUUID(),
+    project_id: 'bench-project',
+    memory_mb: 2048,
+    vcpus: 1,
+    disk_gb: 20,
+    flavor_extra_specs: {},
+    image_properties: {},
+    availability_zone: zone,
+    scheduler_hints: {},
+    ignore_hosts: [],
+    num_instances: 1,
+  };
+}
+
+async function decide(db: PrimaryDb, spec: RequestSpec): Promise<number> {
+  const started = performance.now();
+  await scheduleAndClaim(db, spec, { now: new Date(), serviceDownTimeSeconds: SERVICE_DOWN_TIME_SECONDS });
+  const elapsed = performance.now() - started;
+  await releaseClaims(db, spec.instance_uuid);
+  return elapsed;
+}
+
+async function decisionLatency(db: PrimaryDb, connection: Connection, hosts: number): Promise<Figure[]> {
+  await populate(connection, hosts);
+  const random = seeded(7);
+  for (let i = 0; i < 10; i++) await decide(db, benchSpec(random));
+  const samples: number[] = [];
+  const decisions = hosts >= 10_000 ? 100 : 200;
+  for (let i = 0; i < decisions; i++) samples.push(await decide(db, benchSpec(random)));
+  const detail = `${decisions} sequential decisions (policy lookup + candidate query + claim transaction), ${ZONES} zones, ${AGGREGATES} aggregates, hosts 0–90 % full, half the requests zone-scoped`;
+  return [
+    {
+      name: `scheduler: decide + claim, ${hosts} hosts p50`,
+      value: round(percentile(samples, 50), 2),
+      unit: 'ms',
+      detail,
+    },
+    {
+      name: `scheduler: decide + claim, ${hosts} hosts p99`,
+      value: round(percentile(samples, 99), 2),
+      unit: 'ms',
+      detail,
+    },
+  ];
+}
+
+async function concurrentDecisions(db: PrimaryDb, connection: Connection): Promise<Figure> {
+  await populate(connection, 1_000);
+  const random = seeded(11);
+  const workers = 8;
+  const perWorker = 50;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      for (let i = 0; i < perWorker; i++) {
+        const spec = benchSpec(random);
+        await scheduleAndClaim(db, spec, {
+          now: new Date(),
+          serviceDownTimeSeconds: SERVICE_DOWN_TIME_SECONDS,
+        });
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  return {
+    name: 'scheduler: concurrent decide + claim throughput, 1000 hosts',
+    value: round((workers * perWorker) / seconds),
+    unit: '/s',
+    detail: `${workers} concurrent callers × ${perWorker} claims each, kept (not released)`,
+  };
+}
+
+/** POST /v3/servers for `boots` servers at once; the time until the last is ACTIVE. */
+async function concurrentBoots(context: SchedulerBenchContext, boots: number): Promise<Figure> {
+  const client = new BenchClient(context.apiUrl);
+  await client.login(context.admin.username, context.admin.password);
+  const started = performance.now();
+  const ids = await Promise.all(
+    Array.from({ length: boots }, (_, i) => client.createServer(`bench-sched-${i}`, i % 2 ? 'az-1' : 'az-2')),
+  );
+  await Promise.all(ids.map((id) => client.waitActive(id, 20)));
+  const seconds = (performance.now() - started) / 1000;
+  await Promise.all(ids.map((id) => client.request('DELETE', `/v3/servers/${id}`)));
+  return {
+    name: `boot: ${boots} concurrent boots → all ACTIVE throughput`,
+    value: round(boots / seconds, 1),
+    unit: '/s',
+    detail: `${boots} POST /v3/servers at once over the default fleet (fake driver), until the last is ACTIVE`,
+  };
+}
+
+/** Scheduler figures: decision latency at 100 / 1,000 / 10,000 hosts, and concurrent throughput. */
+export async function schedulerBench(context: SchedulerBenchContext): Promise<Figure[]> {
+  const port = await mariadbPort(context.primaryUrl);
+  const connection = await createConnection({ host: '127.0.0.1', port, user: 'root', timezone: 'Z' });
+  const figures: Figure[] = [];
+  try {
+    await connection.query(`CREATE DATABASE IF NOT EXISTS \`${SCRATCH_DATABASE}\``);
+    await connection.query(`USE \`${SCRATCH_DATABASE}\``);
+    await applyMigrations(connection);
+    const password = randomBytes(12).toString('hex');
+    const bridge = await startPsdbBridge({
+      mysqlPort: port,
+      database: SCRATCH_DATABASE,
+      username: 'bench',
+      password,
+    });
+    try {
+      const db = createDatabase({ primary: bridge.url, replicas: [] }).$primary;
+      for (const hosts of FLEET_SIZES) figures.push(...(await decisionLatency(db, connection, hosts)));
+      figures.push(await concurrentDecisions(db, connection));
+    } finally {
+      await bridge.stop();
+    }
+  } finally {
+    await connection.query(`DROP DATABASE IF EXISTS \`${SCRATCH_DATABASE}\``).catch(() => undefined);
+    await connection.end();
+  }
+  figures.push(await concurrentBoots(context, 50));
+  return figures;
+}
