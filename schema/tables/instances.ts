@@ -61,6 +61,11 @@ export const instances = mysqlTable(
     index('instances_project_deleted_created_idx').on(t.project_id, t.deleted, t.created_at),
     index('instances_host_deleted_idx').on(t.host, t.deleted),
     index('instances_updated_at_idx').on(t.updated_at),
+    // The list filters an admin may use across projects (members' lists start from the project index).
+    index('instances_reservation_id_idx').on(t.reservation_id),
+    index('instances_vm_state_deleted_idx').on(t.vm_state, t.deleted),
+    index('instances_image_ref_deleted_idx').on(t.image_ref, t.deleted),
+    index('instances_user_id_deleted_idx').on(t.user_id, t.deleted),
   ],
 );
 

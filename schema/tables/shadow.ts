@@ -23,7 +23,8 @@ import { services } from './services.ts';
 // so `INSERT INTO shadow_x SELECT ... FROM x` copies a row as it was. It drops every unique key (the
 // natural keys of many archived rows collide: several deleted `m1.tiny` flavors) and AUTO_INCREMENT
 // (a shadow row always keeps the id it had while live). Its own indexes serve the purge: by
-// deletion time, and by the column that ties a row to the parent it was archived with.
+// deletion time, and by the column that ties a row to the parent it was archived with (or, for a
+// parent, the key its children refer to).
 
 type AnyMySqlTable = MySqlTable & { _: { columns: Record<string, MySqlColumn> } };
 
@@ -62,7 +63,8 @@ function copyColumn(column: MySqlColumn): ColumnCopy {
  */
 export function shadowTable<Live extends AnyMySqlTable>(
   live: Live,
-  parentColumn?: keyof Live['_']['columns'] & string,
+  /** The column the purge looks rows up by: the parent a row was archived with, or the key children refer to. */
+  lookupColumn?: keyof Live['_']['columns'] & string,
 ): ShadowTable<Live> {
   const { name, columns } = getTableConfig(live);
   const copies = Object.fromEntries(
@@ -72,17 +74,18 @@ export function shadowTable<Live extends AnyMySqlTable>(
     throw new Error(`${name} is not soft-deletable: it has no deleted_at column`);
   const table = mysqlTable(`shadow_${name}`, copies, (t) => {
     const deletedAt = t.deleted_at;
-    const parent = parentColumn ? t[parentColumn] : undefined;
+    const lookup = lookupColumn ? t[lookupColumn] : undefined;
     if (!deletedAt) return [];
     return [
       index(`shadow_${name}_deleted_at_idx`).on(deletedAt),
-      ...(parent ? [index(`shadow_${name}_${parentColumn}_idx`).on(parent)] : []),
+      ...(lookup ? [index(`shadow_${name}_${lookupColumn}_idx`).on(lookup)] : []),
     ];
   });
   return table as unknown as ShadowTable<Live>;
 }
 
-export const shadowInstances = shadowTable(instances);
+// Actions, faults and migrations name their instance by uuid, so the purge looks instances up by it.
+export const shadowInstances = shadowTable(instances, 'uuid');
 export const shadowInstanceFaults = shadowTable(instanceFaults, 'instance_uuid');
 export const shadowInstanceActions = shadowTable(instanceActions, 'instance_uuid');
 export const shadowInstanceActionEvents = shadowTable(instanceActionEvents, 'action_id');

@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startLocalStack } from '../../infra/local/stack.ts';
+import { archiveBench } from './archive.ts';
 import { bootLatency, listDetailLatency } from './boot.ts';
 import { BenchClient } from './client.ts';
 import { dataLayerBench } from './data-layer.ts';
@@ -37,6 +38,7 @@ async function main(): Promise<void> {
         adminProject: stack.admin.project,
       })),
     );
+    figures.push(...(await archiveBench({ primaryUrl: stack.database.primaryUrl })));
   } finally {
     await stack.stop();
   }
