@@ -1,9 +1,8 @@
-import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { computeNodes, migrations } from '../../schema/tables/index.ts';
-import { call, createServer, login, primaryDb, stackInfo, waitForServer } from '../helpers/api.ts';
-import { startTestAgent } from '../helpers/hosts.ts';
+import { migrations } from '../../schema/tables/index.ts';
+import { call, createServer, login, primaryDb, waitForServer } from '../helpers/api.ts';
+import { startRegisteredTestAgent } from '../helpers/hosts.ts';
 import { createMember } from '../helpers/identity.ts';
 
 const action = (token: string, id: string, body: unknown) =>
@@ -190,18 +189,12 @@ describe('a host that fails to power off', () => {
 
   beforeAll(async () => {
     token = await login();
-    const { agent } = await startTestAgent(
-      { host: HOST, availabilityZone: ZONE, env: { AGENT_FAKE_FAIL: 'power_off' } },
-      join(stackInfo().dataDir, 'agents', HOST),
-    );
+    const agent = await startRegisteredTestAgent({
+      host: HOST,
+      availabilityZone: ZONE,
+      env: { AGENT_FAKE_FAIL: 'power_off' },
+    });
     stopAgent = () => agent.stop();
-    const deadline = Date.now() + 20_000;
-    while (Date.now() < deadline) {
-      const [node] = await primaryDb().select().from(computeNodes).where(eq(computeNodes.host, HOST));
-      if (node) return;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    throw new Error(`${HOST} never registered`);
   });
 
   afterAll(async () => {

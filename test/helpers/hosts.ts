@@ -1,5 +1,8 @@
+import { join } from 'node:path';
+import { eq } from 'drizzle-orm';
 import { type AgentSpec, startAgentProcess } from '../../infra/local/agents.ts';
-import { call, login, stackInfo } from './api.ts';
+import { computeNodes } from '../../schema/tables/index.ts';
+import { call, login, primaryDb, stackInfo } from './api.ts';
 
 /** Issues a host credential through the admin API, as an operator would. */
 export async function issueHostCredential(host: string): Promise<string> {
@@ -29,4 +32,20 @@ export function hostClient(host: string, secret: string) {
   const authorization = `Host ${host}:${secret}`;
   return (method: string, path: string, body?: unknown) =>
     call(method, `/compute-agent/v1${path}`, { token: null, body, headers: { authorization } });
+}
+
+/**
+ * A real agent for one test's own host, in the stack's agent directory, returned once its compute
+ * node has registered (so a boot into its zone can land there).
+ */
+export async function startRegisteredTestAgent(spec: AgentSpec): Promise<{ stop(): Promise<void> }> {
+  const { agent } = await startTestAgent(spec, join(stackInfo().dataDir, 'agents', spec.host));
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    const [node] = await primaryDb().select().from(computeNodes).where(eq(computeNodes.host, spec.host));
+    if (node) return agent;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await agent.stop();
+  throw new Error(`${spec.host} never registered`);
 }
