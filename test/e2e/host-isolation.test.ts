@@ -1,7 +1,8 @@
+import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { eq } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { computeCommands } from '../../schema/tables/index.ts';
-import { createServer, login, primaryDb, waitForServer } from '../helpers/api.ts';
+import { computeCommands, services } from '../../schema/tables/index.ts';
+import { createServer, login, primaryDb, stackInfo, waitForServer } from '../helpers/api.ts';
 import { hostClient, issueHostCredential } from '../helpers/hosts.ts';
 
 // Two hosts played by the test itself (no agent process), each alone in its own zone, so that a
@@ -89,6 +90,36 @@ describe('an agent acts only on its own host', () => {
       error: { type: 'Oops', message: 'changed my mind' },
     });
     expect(contradiction.status).toBe(409);
+  });
+
+  it('drops a message on its queue that is not a command, instead of failing every receive', async () => {
+    const [service] = await primaryDb().select().from(services).where(eq(services.host, HOST_A));
+    const sqs = new SQSClient({
+      region: 'us-east-1',
+      endpoint: stackInfo().sqsEndpoint,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: service?.queue_url ?? '',
+        MessageBody: 'not json at all',
+        MessageGroupId: 'garbage',
+        MessageDeduplicationId: crypto.randomUUID(),
+      }),
+    );
+    const first = await asA('POST', '/commands/receive', { wait_seconds: 1, max: 10 });
+    expect(first.status).toBe(200);
+    expect(first.body).toEqual({ commands: [] });
+    const left = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: service?.queue_url ?? '',
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    expect(left.Attributes).toMatchObject({
+      ApproximateNumberOfMessages: '0',
+      ApproximateNumberOfMessagesNotVisible: '0',
+    });
   });
 
   it('refuses an agent that does not understand the Instance object major version', async () => {

@@ -24,6 +24,9 @@ const Receive = v.object({
   max: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(10)), 10),
 });
 
+// A body that is not even JSON is as unanswerable as one of the wrong shape: both are dropped below.
+const CommandBody = v.pipe(v.string(), v.parseJson(), ComputeCommandMessage);
+
 type CommandRow = typeof computeCommands.$inferSelect;
 
 async function commandOfCaller(c: { var: AppEnv['Variables'] }, commandId: string): Promise<CommandRow> {
@@ -62,7 +65,7 @@ export const commandRoutes = new Hono<AppEnv>()
     );
     const delivered: DeliveredCommand[] = [];
     for (const message of received.Messages ?? []) {
-      const parsed = v.safeParse(ComputeCommandMessage, JSON.parse(message.Body ?? 'null'));
+      const parsed = v.safeParse(CommandBody, message.Body);
       if (!parsed.success || parsed.output.host !== c.var.host) {
         // Not a command for this host: it can never be answered, so it must not block the queue.
         console.error(
