@@ -41,6 +41,8 @@ export interface LocalStackOptions {
   /** Seconds after which a silent compute service counts as down. */
   serviceDownTimeSeconds?: number;
   reportIntervalSeconds?: number;
+  /** Control-plane settings (functions/shared/config.ts) to set instead of their defaults. */
+  config?: Record<string, string>;
   log?: (line: string) => void;
 }
 
@@ -125,6 +127,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       TOKEN_SECRET: secrets.tokenSecret,
       TOKEN_TTL_SECONDS: '86400',
       REGION_NAME: 'RegionOne',
+      ...options.config,
     };
     const conductor = createConductorContext(env);
     const sqsClient = new SQSClient({

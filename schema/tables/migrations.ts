@@ -1,5 +1,9 @@
-import { index, int, mysqlTable, varchar } from 'drizzle-orm/mysql-core';
+import { index, int, json, mysqlTable, varchar } from 'drizzle-orm/mysql-core';
 import { id, softDelete, timestamps } from './columns.ts';
+import type { FlavorSnapshot } from './instances.ts';
+
+/** What an admin asked of an in-flight live migration; the source host's agent reads it with its heartbeat. */
+export type MigrationControl = 'cancel' | 'force_complete';
 
 /** Every move of an instance (cold migrate, resize, live migrate, evacuate) is one row here. */
 export const migrations = mysqlTable(
@@ -18,11 +22,16 @@ export const migrations = mysqlTable(
     new_flavorid: varchar('new_flavorid', { length: 255 }),
     progress: int('progress').notNull().default(0),
     execution_arn: varchar('execution_arn', { length: 2048 }),
+    old_flavor: json('old_flavor').$type<FlavorSnapshot>(),
+    new_flavor: json('new_flavor').$type<FlavorSnapshot>(),
+    control: varchar('control', { length: 16 }).$type<MigrationControl>(),
+    error_message: varchar('error_message', { length: 1024 }),
     ...timestamps,
     ...softDelete,
   },
   (t) => [
     index('migrations_instance_uuid_idx').on(t.instance_uuid, t.deleted),
     index('migrations_by_host_and_status_idx').on(t.source_compute, t.dest_compute, t.status, t.deleted),
+    index('migrations_by_dest_and_status_idx').on(t.dest_compute, t.status, t.deleted),
   ],
 );
