@@ -30,6 +30,8 @@ export type TaskState =
   | 'resuming'
   | 'rebuilding'
   | 'resize_prep'
+  | 'resize_migrating'
+  | 'resize_migrated'
   | 'resize_confirming'
   | 'resize_reverting'
   | 'migrating'
@@ -59,6 +61,8 @@ const SERVER_ACTION_TASK_STATES: TaskState[] = [
 /** Task states set when a move starts (the migrate-server workflow takes them from there). */
 const MIGRATION_TASK_STATES: TaskState[] = [
   'resize_prep',
+  'resize_migrating',
+  'resize_migrated',
   'resize_confirming',
   'resize_reverting',
   'migrating',
@@ -234,6 +238,59 @@ export const INSTANCE_TRANSITIONS = {
   evacuate_requested: {
     from: { vm_state: ['active', 'stopped', 'error'], task_state: [null] },
     to: { vm_state: 'keep', task_state: 'rebuilding' },
+  },
+  // migrate-server workflow (cold migrate / resize): the source powers off and copies the disk
+  resize_source_started: {
+    from: { vm_state: ['active', 'stopped'], task_state: ['resize_prep'] },
+    to: { vm_state: 'keep', task_state: 'resize_migrating' },
+  },
+  // migrate-server workflow: the source is done; host/node now name the destination
+  resize_source_done: {
+    from: { vm_state: ['active', 'stopped'], task_state: ['resize_migrating'] },
+    to: { vm_state: 'keep', task_state: 'resize_migrated' },
+  },
+  // migrate-server workflow: running on the destination with the new flavor (VERIFY_RESIZE)
+  resize_finished: {
+    from: { vm_state: ['active', 'stopped'], task_state: ['resize_migrated'] },
+    to: { vm_state: 'resized', task_state: null },
+  },
+  // migrate-server workflow: confirmed (source cleaned up); the guest runs, or stays off if it was off
+  resize_confirmed: {
+    from: { vm_state: ['resized'], task_state: ['resize_confirming'] },
+    to: { vm_state: 'active', task_state: null },
+  },
+  resize_confirmed_stopped: {
+    from: { vm_state: ['resized'], task_state: ['resize_confirming'] },
+    to: { vm_state: 'stopped', task_state: null },
+  },
+  // migrate-server workflow: reverted to the source and the old flavor
+  resize_reverted: {
+    from: { vm_state: ['resized'], task_state: ['resize_reverting'] },
+    to: { vm_state: 'active', task_state: null },
+  },
+  resize_reverted_stopped: {
+    from: { vm_state: ['resized'], task_state: ['resize_reverting'] },
+    to: { vm_state: 'stopped', task_state: null },
+  },
+  // migrate-server workflow: the live migration completed; host/node name the destination
+  live_migrated: {
+    from: { vm_state: ['active', 'paused'], task_state: ['migrating'] },
+    to: { vm_state: 'keep', task_state: null },
+  },
+  // migrate-server workflow: rebuilt on the destination after its host failed
+  evacuated: {
+    from: { vm_state: ['active', 'stopped', 'error'], task_state: ['rebuilding'] },
+    to: { vm_state: 'active', task_state: null },
+  },
+  // migrate-server workflow: the move failed before anything changed for the guest; it stays as it was
+  move_rolled_back: {
+    from: { vm_state: ANY_LIVE_VM_STATE, task_state: [...MIGRATION_TASK_STATES, 'rebuilding'] },
+    to: { vm_state: 'keep', task_state: null },
+  },
+  // migrate-server workflow: the move failed after the guest was touched; the fault says why
+  move_failed: {
+    from: { vm_state: ANY_LIVE_VM_STATE, task_state: [...MIGRATION_TASK_STATES, 'rebuilding'] },
+    to: { vm_state: 'error', task_state: null },
   },
   // action reset_state {state: active} (admin): clears whatever task was stuck
   reset_to_active: {
