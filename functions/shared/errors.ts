@@ -1,7 +1,7 @@
 // Typed errors raised anywhere in the control plane. The API turns them into Nova's error body in
 // one place (functions/api/middleware/errors.ts); workflows see their `name` as the state's Error.
 export abstract class ComputeError extends Error {
-  abstract readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 503;
+  abstract readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 501 | 503;
   /** The key of Nova's error body, e.g. `itemNotFound`. */
   abstract readonly fault: string;
 }
@@ -40,6 +40,13 @@ export class OverQuota extends ComputeError {
   override readonly name = 'OverQuota';
   readonly status = 413;
   readonly fault = 'overLimit';
+}
+
+/** The operation exists in the API but nothing behind it can carry it out (Havana's 501). */
+export class NotImplemented extends ComputeError {
+  override readonly name = 'NotImplemented';
+  readonly status = 501;
+  readonly fault = 'notImplemented';
 }
 
 export class ServiceUnavailable extends ComputeError {

@@ -1,7 +1,7 @@
 import { and, asc, eq } from 'drizzle-orm';
 import * as v from 'valibot';
 import { computeNodes, instances, services } from '../../../schema/tables/index.ts';
-import { BadRequest, NotFound } from '../../shared/errors.ts';
+import { NotFound, NotImplemented } from '../../shared/errors.ts';
 import { authorize } from '../policy.ts';
 import { route } from '../route.ts';
 import { defineExtension } from './extension.ts';
@@ -21,9 +21,28 @@ const UpdateHost = v.object({
       status: v.optional(v.picklist(['enable', 'disable'])),
       maintenance_mode: v.optional(v.picklist(['enable', 'disable'])),
     }),
-    v.check((host) => Object.keys(host).length > 0, 'host must set status'),
+    v.check((host) => Object.keys(host).length > 0, 'host must set status or maintenance_mode'),
+    // Maintenance mode is a disabled service here, so the two cannot both be asked for.
+    v.check(
+      (host) => !(host.status === 'enable' && host.maintenance_mode === 'enable'),
+      'status enable contradicts maintenance_mode enable: a host in maintenance is disabled',
+    ),
   ),
 });
+
+// Maintenance mode disables the host's compute service with this reason, so the scheduler places
+// nothing new there and os-services shows why; leaving maintenance enables only a service that was
+// disabled for it. Servers already on the host stay (no driver here can evacuate itself).
+export const MAINTENANCE_REASON = 'maintenance mode';
+
+/** What a PUT asks of the service row; null when it leaves the row alone. */
+function requestedChange(update: v.InferOutput<typeof UpdateHost>['host']) {
+  if (update.maintenance_mode === 'enable') return { disabled: true, disabled_reason: MAINTENANCE_REASON };
+  if (update.status !== undefined) return { disabled: update.status === 'disable', disabled_reason: null };
+  return null;
+}
+
+const POWER_ACTIONS = ['startup', 'shutdown', 'reboot'] as const;
 
 const ListQuery = v.object({ zone: v.optional(v.pipe(v.string(), v.minLength(1))) });
 
@@ -33,7 +52,12 @@ export const hostsExtension = defineExtension({
   description: 'Admin-only host administration.',
   version: 1,
   core: false,
-  history: [{ version: 1, change: 'list, show resources, enable/disable' }],
+  history: [
+    {
+      version: 1,
+      change: 'list, show resources, enable/disable, maintenance_mode, startup/shutdown/reboot (501)',
+    },
+  ],
   routes: [
     route({
       method: 'get',
@@ -121,28 +145,71 @@ export const hostsExtension = defineExtension({
     route({
       method: 'put',
       path: '/v3/os-hosts/:host_name',
-      summary: "Enable or disable a host's compute service (admin)",
+      summary: "Enable or disable a host's compute service, or put it in or out of maintenance (admin)",
       body: UpdateHost,
-      responses: { 200: 'host: {host, status}' },
+      responses: { 200: 'host: {host, status and/or maintenance_mode, as asked}' },
       handler: async (c, { body }) => {
         authorize(c.var.caller, 'compute_extension:os-hosts');
-        // Maintenance mode needs a hypervisor driver that can evacuate itself; none here can.
-        if (body.host.maintenance_mode !== undefined) {
-          throw new BadRequest(
-            "Invalid input for field 'host.maintenance_mode': not supported by this cloud",
-          );
-        }
         const hostName = c.req.param('host_name') ?? '';
-        const disabled = body.host.status === 'disable';
-        const result = await c.var.db.$primary
-          .update(services)
-          .set({ disabled, disabled_reason: null, updated_at: new Date() })
-          .where(
-            and(eq(services.host, hostName), eq(services.binary, COMPUTE_BINARY), eq(services.deleted, 0)),
-          );
-        if (result.rowsAffected === 0) throw new NotFound(`Compute host ${hostName} could not be found.`);
-        return c.json({ host: { host: hostName, status: disabled ? 'disabled' : 'enabled' } });
+        const db = c.var.db.$primary;
+        const ofHost = and(
+          eq(services.host, hostName),
+          eq(services.binary, COMPUTE_BINARY),
+          eq(services.deleted, 0),
+        );
+        const [existing] = await db.select({ id: services.id }).from(services).where(ofHost);
+        if (!existing) throw new NotFound(`Compute host ${hostName} could not be found.`);
+        const change = requestedChange(body.host);
+        if (change) {
+          await db
+            .update(services)
+            .set({ ...change, updated_at: new Date() })
+            .where(eq(services.id, existing.id));
+        } else if (body.host.maintenance_mode === 'disable') {
+          // Conditional: a service someone disabled for another reason stays disabled.
+          await db
+            .update(services)
+            .set({ disabled: false, disabled_reason: null, updated_at: new Date() })
+            .where(and(eq(services.id, existing.id), eq(services.disabled_reason, MAINTENANCE_REASON)));
+        }
+        const [service] = await db
+          .select({ disabled: services.disabled, disabled_reason: services.disabled_reason })
+          .from(services)
+          .where(eq(services.id, existing.id));
+        if (!service) throw new NotFound(`Compute host ${hostName} could not be found.`);
+        const inMaintenance = service.disabled && service.disabled_reason === MAINTENANCE_REASON;
+        return c.json({
+          host: {
+            host: hostName,
+            ...(body.host.status === undefined ? {} : { status: service.disabled ? 'disabled' : 'enabled' }),
+            ...(body.host.maintenance_mode === undefined
+              ? {}
+              : { maintenance_mode: inMaintenance ? 'on_maintenance' : 'off_maintenance' }),
+          },
+        });
       },
     }),
+    ...POWER_ACTIONS.map((action) =>
+      route({
+        method: 'get',
+        path: `/v3/os-hosts/:host_name/${action}`,
+        summary: `Power action ${action} on a compute host (admin): 501, no virt driver here can do it`,
+        responses: { 200: 'host: {host, power_action} (never: every driver answers 501)' },
+        handler: async (c) => {
+          authorize(c.var.caller, 'compute_extension:os-hosts');
+          const hostName = c.req.param('host_name') ?? '';
+          const [service] = await c.var.db
+            .select({ id: services.id })
+            .from(services)
+            .where(
+              and(eq(services.host, hostName), eq(services.binary, COMPUTE_BINARY), eq(services.deleted, 0)),
+            );
+          if (!service) throw new NotFound(`Compute host ${hostName} could not be found.`);
+          // Havana asks the host's virt driver and answers 501 when it cannot; the fake driver (the
+          // only one here) has no host power control, and commands reach hosts only through workflows.
+          throw new NotImplemented(`The virt driver of ${hostName} cannot ${action} its host.`);
+        },
+      }),
+    ),
   ],
 });
