@@ -192,7 +192,7 @@ describe('admin resources: services, hosts, hypervisors, zones, aggregates, migr
     expect(created.body.aggregate).toMatchObject({
       name,
       availability_zone: `zone-${suffix}`,
-      deleted: false,
+      deleted: 0,
       id: expect.any(Number),
     });
     expect(

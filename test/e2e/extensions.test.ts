@@ -86,6 +86,35 @@ describe('the extension framework', () => {
     expect(await page.text()).toContain('POST /v3/servers');
   });
 
+  it('drops the attributes of a disabled view extension from server and flavor views', async () => {
+    const created = await call<{ server: { id: string } }>('POST', '/v3/servers', {
+      token,
+      body: { server: { name: 'views', image_ref: IMAGE, flavor_ref: '1', availability_zone: 'az-2' } },
+    });
+    const id = created.body.server.id;
+    await waitForServer(token, id, ['ACTIVE']);
+    const app = createApp();
+    const headers = { 'x-auth-token': token };
+    const show = async (path: string, disabled: string) =>
+      (await (
+        await app.request(path, { headers }, { ...stackInfo().env, DISABLED_EXTENSIONS: disabled })
+      ).json()) as Record<string, Record<string, unknown>>;
+    const full = await show(`/v3/servers/${id}`, '');
+    expect(full.server).toHaveProperty(['os-extended-status:vm_state'], 'active');
+    expect(full.server).toHaveProperty(['os-extended-server-attributes:host']);
+    const trimmed = await show(`/v3/servers/${id}`, 'os-extended-status,os-extended-server-attributes');
+    expect(
+      Object.keys(trimmed.server ?? {}).filter((key) => /^os-extended-(status|server-attributes):/.test(key)),
+    ).toEqual([]);
+    expect(trimmed.server).toHaveProperty(['os-extended-availability-zone:availability_zone'], 'az-2');
+    expect((await show('/v3/flavors/1', '')).flavor).toHaveProperty('rxtx_factor');
+    const flavor = await show('/v3/flavors/1', 'os-flavor-rxtx,os-flavor-access');
+    expect(flavor.flavor).not.toHaveProperty('rxtx_factor');
+    expect(flavor.flavor).not.toHaveProperty(['os-flavor-access:is_public']);
+    await call('DELETE', `/v3/servers/${id}`, { token });
+    await waitForServer(token, id, ['DELETED']);
+  });
+
   it('stops serving an extension a deployment disables, and refuses to disable a core one', async () => {
     const app = createApp();
     const env = { ...stackInfo().env, DISABLED_EXTENSIONS: 'os-database-replicas' };

@@ -114,6 +114,11 @@ function compare(
   }
   if (Array.isArray(template) && Array.isArray(actual)) {
     if (template.length === 0) return;
+    // An empty answer would match any item shape: the sample's items must be shown at least once.
+    if (actual.length === 0) {
+      problems.push(`${path}: empty, the sample has ${template.length} item(s)`);
+      return;
+    }
     // Position by position (links: self then bookmark); a longer list repeats the last sample item.
     actual.forEach((element, index) => {
       compare(template[Math.min(index, template.length - 1)], element, `${path}[${index}]`, problems, false);
@@ -121,8 +126,20 @@ function compare(
     return;
   }
   if (typeof template === 'object' && template && typeof actual === 'object' && actual) {
-    if (freeKeys) return;
     const actualRecord = actual as Record<string, unknown>;
+    if (freeKeys) {
+      // Keys are data (a network label, a metadata key); each value must look like the sample's.
+      const [sampleValue] = Object.values(template);
+      if (sampleValue === undefined) return;
+      if (Object.keys(actualRecord).length === 0) {
+        problems.push(`${path}: empty, the sample has entries`);
+        return;
+      }
+      for (const [key, value] of Object.entries(actualRecord)) {
+        compare(sampleValue, value, `${path}.${key}`, problems, false);
+      }
+      return;
+    }
     for (const [key, value] of Object.entries(template)) {
       if (!(key in actualRecord)) {
         problems.push(`${path}.${key}: missing`);

@@ -7,7 +7,7 @@ import { NotFound } from '../../shared/errors.ts';
 import type { AppEnv, Caller } from '../context.ts';
 import { resourceLinks } from '../links.ts';
 import { route } from '../route.ts';
-import { defineExtension } from './extension.ts';
+import { defineExtension, extensionAttributes } from './extension.ts';
 
 export type FlavorRow = typeof flavors.$inferSelect;
 
@@ -24,9 +24,8 @@ export function flavorDetail(c: Context<AppEnv>, flavor: FlavorRow) {
     ephemeral: flavor.ephemeral_gb || '',
     swap: flavor.swap || '',
     disabled: flavor.disabled,
-    rxtx_factor: flavor.rxtx_factor,
-    'os-flavor-access:is_public': flavor.is_public,
     links: resourceLinks(c, 'flavors', flavor.flavorid),
+    ...extensionAttributes(c.var.extensions, (extension) => extension.flavorAttributes?.(flavor)),
   };
 }
 

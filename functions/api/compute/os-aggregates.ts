@@ -80,7 +80,8 @@ async function details(db: Reader, rows: AggregateRow[]) {
       availability_zone: own[ZONE_KEY] ?? null,
       created_at: row.created_at.toISOString(),
       updated_at: row.updated_at?.toISOString() ?? null,
-      deleted: false,
+      // Havana reports the soft-delete column itself: 0 for a live aggregate.
+      deleted: 0,
       deleted_at: null,
       hosts: hosts.filter((host) => host.aggregate_id === row.id).map((host) => host.host),
       metadata: own,

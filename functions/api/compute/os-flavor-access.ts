@@ -73,6 +73,7 @@ export const flavorAccessExtension = defineExtension({
   version: 1,
   core: false,
   history: [{ version: 1, change: 'list access, add_tenant_access, remove_tenant_access' }],
+  flavorAttributes: (flavor) => ({ 'os-flavor-access:is_public': flavor.is_public }),
   routes: [
     route({
       method: 'get',

@@ -17,13 +17,18 @@ import { aggregatesExtension } from './os-aggregates.ts';
 import { availabilityZoneExtension } from './os-availability-zone.ts';
 import { databaseReplicasExtension } from './os-database-replicas.ts';
 import { evacuateExtension } from './os-evacuate.ts';
+import { extendedAvailabilityZoneExtension } from './os-extended-availability-zone.ts';
+import { extendedServerAttributesExtension } from './os-extended-server-attributes.ts';
+import { extendedStatusExtension } from './os-extended-status.ts';
 import { flavorAccessExtension } from './os-flavor-access.ts';
+import { flavorRxtxExtension } from './os-flavor-rxtx.ts';
 import { hostsExtension } from './os-hosts.ts';
 import { hypervisorsExtension } from './os-hypervisors.ts';
 import { instanceActionsExtension } from './os-instance-actions.ts';
 import { migrationsExtension } from './os-migrations.ts';
 import { quotaClassSetsExtension } from './os-quota-class-sets.ts';
 import { quotaSetsExtension } from './os-quota-sets.ts';
+import { serverUsageExtension } from './os-server-usage.ts';
 import { servicesExtension } from './os-services.ts';
 import { usedLimitsExtension } from './os-used-limits.ts';
 import { serverMetadataExtension } from './server-metadata.ts';
@@ -50,6 +55,11 @@ export const ALL_EXTENSIONS: Extension[] = [
   flavorManageExtension,
   flavorExtraSpecsExtension,
   flavorAccessExtension,
+  flavorRxtxExtension,
+  extendedStatusExtension,
+  extendedServerAttributesExtension,
+  extendedAvailabilityZoneExtension,
+  serverUsageExtension,
   availabilityZoneExtension,
   hypervisorsExtension,
   hostsExtension,

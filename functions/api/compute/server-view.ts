@@ -4,11 +4,12 @@ import { STATUSES_WITH_PROGRESS, serverStatus } from '../../compute/server-statu
 import { sha256Hex } from '../../shared/encoding.ts';
 import type { AppEnv } from '../context.ts';
 import { bookmarkLink, resourceLinks } from '../links.ts';
+import { extensionAttributes } from './extension.ts';
 
 type InstanceRow = typeof instances.$inferSelect;
 type FaultRow = typeof instanceFaults.$inferSelect;
 
-/** The core view plus the view extensions (extended status, AZ, server attributes for admins). */
+/** The core view plus what the enabled view extensions add (extended status, AZ, usage, server attributes). */
 export async function serverDetail(c: Context<AppEnv>, instance: InstanceRow, fault: FaultRow | undefined) {
   const status = serverStatus(instance.vm_state, instance.task_state);
   const isAdmin = c.var.caller.isAdmin;
@@ -44,19 +45,6 @@ export async function serverDetail(c: Context<AppEnv>, instance: InstanceRow, fa
           },
         }
       : {}),
-    'os-extended-status:vm_state': instance.vm_state,
-    'os-extended-status:task_state': instance.task_state,
-    'os-extended-status:power_state': instance.power_state,
-    'os-extended-status:locked_by': instance.locked_by,
-    'os-extended-availability-zone:availability_zone': instance.availability_zone ?? '',
-    'os-server-usage:launched_at': instance.launched_at?.toISOString() ?? null,
-    'os-server-usage:terminated_at': instance.terminated_at?.toISOString() ?? null,
-    ...(isAdmin
-      ? {
-          'os-extended-server-attributes:host': instance.host,
-          'os-extended-server-attributes:hypervisor_hostname': instance.node,
-          'os-extended-server-attributes:instance_name': `instance-${instance.id.toString(16).padStart(8, '0')}`,
-        }
-      : {}),
+    ...extensionAttributes(c.var.extensions, (extension) => extension.serverAttributes?.(c, instance)),
   };
 }
