@@ -108,6 +108,25 @@ describe('server actions', () => {
     expect((await action(member, memberServer, { unlock: null })).status).toBe(202);
   });
 
+  it('a locked server refuses deletion by its owner until unlocked; an admin may delete it', async () => {
+    const ids = await Promise.all(
+      ['locked-1', 'locked-2'].map((name) => createServer(member, { name, availability_zone: 'az-1' })),
+    );
+    await Promise.all(ids.map((id) => waitForServer(member, id, ['ACTIVE'])));
+    const [unlockedLater = '', deletedByAdmin = ''] = ids;
+    for (const id of ids) expect((await action(member, id, { lock: null })).status).toBe(202);
+
+    const refused = await call('DELETE', `/v3/servers/${unlockedLater}`, { token: member });
+    expect(refused.status).toBe(409);
+    expect(refused.body).toHaveProperty('conflictingRequest.message', expect.stringMatching(/is locked/));
+    expect((await waitForServer(member, unlockedLater, ['ACTIVE']))?.status).toBe('ACTIVE');
+    expect((await action(member, unlockedLater, { unlock: null })).status).toBe(202);
+    expect((await call('DELETE', `/v3/servers/${unlockedLater}`, { token: member })).status).toBe(204);
+
+    expect((await call('DELETE', `/v3/servers/${deletedByAdmin}`, { token: admin })).status).toBe(204);
+    await Promise.all(ids.map((id) => waitForServer(member, id, ['DELETED'])));
+  });
+
   it('reset_state is for admins only', async () => {
     expect((await action(member, memberServer, { reset_state: { state: 'error' } })).status).toBe(403);
     expect((await action(admin, memberServer, { reset_state: { state: 'error' } })).status).toBe(202);

@@ -1,11 +1,12 @@
 import * as v from 'valibot';
-import { BadRequest, Conflict } from '../../shared/errors.ts';
+import { BadRequest } from '../../shared/errors.ts';
 import { authorize } from '../policy.ts';
 import { type Route, route } from '../route.ts';
 import { ADMIN_ACTIONS } from './os-admin-actions.ts';
 import { EVACUATE_ACTIONS } from './os-evacuate.ts';
 import { loadServerForAction, type ServerAction } from './server-action-kit.ts';
 import { SERVER_CORE_ACTIONS } from './server-core-actions.ts';
+import { requireUnlocked } from './server-lock.ts';
 
 // POST /v3/servers/{id}/action: the body names exactly one action, `{"<name>": <value>}`. Each action
 // family (servers core, os-admin-actions, os-evacuate) declares its actions; this module only
@@ -58,9 +59,7 @@ export const serverActionRoute: Route = route({
     }
     authorize(c.var.caller, action.policy);
     const instance = await loadServerForAction(c, c.req.param('server_id') ?? '');
-    if (instance.locked_by && !action.ignoresLock && !c.var.caller.isAdmin) {
-      throw new Conflict(`Instance ${instance.uuid} is locked`);
-    }
+    if (!action.ignoresLock) requireUnlocked(c.var.caller, instance);
     return action.run(c, instance, body[name]);
   },
 });

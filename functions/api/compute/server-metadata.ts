@@ -2,11 +2,12 @@ import { and, eq } from 'drizzle-orm';
 import type { Context } from 'hono';
 import * as v from 'valibot';
 import { instances } from '../../../schema/tables/index.ts';
-import { BadRequest, Conflict, NotFound } from '../../shared/errors.ts';
+import { BadRequest, NotFound } from '../../shared/errors.ts';
 import type { AppEnv, Caller } from '../context.ts';
 import { authorize } from '../policy.ts';
 import { route } from '../route.ts';
 import { defineExtension, type Extension } from './extension.ts';
+import { requireUnlocked } from './server-lock.ts';
 
 // Server metadata: the instance's `metadata` JSON column, read and written as a whole. Every write
 // locks the row (SELECT ... FOR UPDATE) inside a transaction, so two concurrent updates of different
@@ -53,7 +54,7 @@ async function writeMetadata(
       .where(and(eq(instances.uuid, uuid), eq(instances.deleted, 0), scope(c.var.caller)))
       .for('update');
     if (!row) throw new NotFound(`Instance ${uuid} could not be found.`);
-    if (row.locked_by && !c.var.caller.isAdmin) throw new Conflict(`Instance ${uuid} is locked`);
+    requireUnlocked(c.var.caller, { uuid, locked_by: row.locked_by });
     const next = change(row.metadata);
     if (Object.keys(next).length > MAX_METADATA_ITEMS) {
       throw new BadRequest(`Maximum number of metadata items exceeds ${MAX_METADATA_ITEMS}`);

@@ -27,6 +27,7 @@ import {
   requestedCounts,
 } from './server-create-options.ts';
 import { LIST_FILTER_FIELDS, listFilterConditions } from './server-filters.ts';
+import { requireUnlocked } from './server-lock.ts';
 import { serverDetail } from './server-view.ts';
 
 // image_ref is a uuid or an href whose last path segment is one (Havana v3).
@@ -253,6 +254,7 @@ async function deleteServer(c: Context<AppEnv>, uuid: string) {
   const db = c.var.db.$primary;
   const instance = await findInstance(db, c.var.caller, uuid);
   if (!instance) throw new NotFound(`Instance ${uuid} could not be found.`);
+  requireUnlocked(c.var.caller, instance);
   await transitionInstance(db, uuid, 'delete_requested');
   await startAction(db, {
     action: 'delete',
