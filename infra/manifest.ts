@@ -75,6 +75,7 @@ export const API_ENV = {
   REGION_NAME: setting('RegionOne'),
   DISABLED_EXTENSIONS: setting(''),
   POLICY_OVERRIDES: setting('{}'),
+  COMMAND_VISIBILITY_TIMEOUT_SECONDS: setting('120'),
 } as const satisfies Record<string, EnvSource>;
 
 /** The conductor Lambda's environment (functions/shared/config.ts ControlPlaneEnv). */

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { call, login } from '../helpers/api.ts';
+import { call, IMAGE, login, waitForServer } from '../helpers/api.ts';
 import { createMember } from '../helpers/identity.ts';
 
 describe('flavor-manage, flavor-extra-specs and os-flavor-access', () => {
@@ -86,6 +86,41 @@ describe('flavor-manage, flavor-extra-specs and os-flavor-access', () => {
     expect((await call('DELETE', `/v3/flavors/${id}`, { token: admin })).status).toBe(204);
     expect((await call('GET', `/v3/flavors/${id}`, { token: admin })).status).toBe(404);
     expect((await call('DELETE', `/v3/flavors/${id}`, { token: admin })).status).toBe(404);
+  });
+
+  it('boots a private flavor only for projects with access (and admins), as GET /v3/flavors shows them', async () => {
+    const id = `private-boot-${suffix}`;
+    const flavor = { name: id, id, ram: 512, vcpus: 1, disk: 1, 'os-flavor-access:is_public': false };
+    expect((await call('POST', '/v3/flavors', { token: admin, body: { flavor } })).status).toBe(200);
+    const boot = (token: string, name: string) =>
+      call<{ server?: { id: string } }>('POST', '/v3/servers', {
+        token,
+        body: { server: { name, image_ref: IMAGE, flavor_ref: id, availability_zone: 'az-2' } },
+      });
+    const booted: Array<[string, string]> = [];
+
+    const refused = await boot(member, 'no-access');
+    expect(refused.status).toBe(400);
+    expect(refused.body).toHaveProperty('badRequest.message', expect.stringContaining(`flavor ${id}`));
+
+    const byAdmin = await boot(admin, 'admin-sees-all');
+    expect(byAdmin.status).toBe(202);
+    booted.push([admin, byAdmin.body.server?.id ?? '']);
+
+    await call('POST', `/v3/flavors/${id}/action`, {
+      token: admin,
+      body: { add_tenant_access: { tenant_id: memberProject } },
+    });
+    const granted = await boot(member, 'with-access');
+    expect(granted.status).toBe(202);
+    booted.push([member, granted.body.server?.id ?? '']);
+
+    for (const [token, serverId] of booted) {
+      expect((await waitForServer(token, serverId, ['ACTIVE', 'ERROR']))?.status).toBe('ACTIVE');
+      await call('DELETE', `/v3/servers/${serverId}`, { token });
+    }
+    await Promise.all(booted.map(([token, serverId]) => waitForServer(token, serverId, ['DELETED'])));
+    expect((await call('DELETE', `/v3/flavors/${id}`, { token: admin })).status).toBe(204);
   });
 
   it('answers 400 naming the field for a bad flavor or action body', async () => {

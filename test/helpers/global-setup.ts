@@ -31,6 +31,8 @@ export async function setup(project: TestProject): Promise<void> {
     apiPort: 0,
     reportIntervalSeconds: 2,
     serviceDownTimeSeconds: 20,
+    // Short enough that a crashed agent's command is redelivered to its restarted agent within a test.
+    config: { COMMAND_VISIBILITY_TIMEOUT_SECONDS: '8' },
     log: (line) => {
       if (process.env.STACK_LOG) console.log(line);
     },

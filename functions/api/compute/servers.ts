@@ -3,7 +3,7 @@ import { and, desc, eq, inArray, lt, or, type SQL } from 'drizzle-orm';
 import type { Context } from 'hono';
 import * as v from 'valibot';
 import type { PrimaryDb } from '../../../schema/db.ts';
-import { computeNodes, flavors, instanceFaults, instances } from '../../../schema/tables/index.ts';
+import { computeNodes, instanceFaults, instances } from '../../../schema/tables/index.ts';
 import { startAction } from '../../compute/instance-actions.ts';
 import { recordFault } from '../../compute/instance-faults.ts';
 import { transitionInstance } from '../../compute/instance-states.ts';
@@ -18,6 +18,7 @@ import { requestedVersion } from '../middleware/extension-versions.ts';
 import { authorize } from '../policy.ts';
 import { route } from '../route.ts';
 import { defineExtension, type Extension } from './extension.ts';
+import { findVisibleFlavor } from './flavors.ts';
 import { serverActionRoute } from './server-actions.ts';
 import {
   CREATE_OPTION_FIELDS,
@@ -135,12 +136,14 @@ async function createServer(c: Context<AppEnv>, { server }: v.InferOutput<typeof
   const caller = c.var.caller;
   authorize(caller, 'compute:create');
   const db = c.var.db.$primary;
-  const [flavor] = await db
-    .select()
-    .from(flavors)
-    .where(and(eq(flavors.flavorid, server.flavor_ref), eq(flavors.deleted, 0)));
-  if (!flavor)
-    throw new BadRequest(`Invalid flavor_ref provided: flavor ${server.flavor_ref} could not be found`);
+  // The flavors a caller may boot are the ones GET /v3/flavors shows it: a private flavor its project
+  // has no access to does not exist for it.
+  const flavor = await findVisibleFlavor(db, caller, server.flavor_ref).catch((error: unknown) => {
+    if (error instanceof NotFound) {
+      throw new BadRequest(`Invalid flavor_ref provided: flavor ${server.flavor_ref} could not be found`);
+    }
+    throw error;
+  });
   if (flavor.disabled) throw new BadRequest(`Flavor ${server.flavor_ref} is disabled`);
   const availabilityZone =
     server['os-availability-zone:availability_zone'] ?? server.availability_zone ?? null;
