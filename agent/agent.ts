@@ -2,14 +2,24 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import * as v from 'valibot';
 import { decodePrimitive } from '../schema/objects/base.ts';
-import type { DeliveredCommand } from '../schema/objects/compute-command.ts';
+import type {
+  CommandHeartbeat,
+  CommandHeartbeatAnswer,
+  DeliveredCommand,
+} from '../schema/objects/compute-command.ts';
 import { CommandResult } from '../schema/objects/compute-command.ts';
 import type { InstanceData } from '../schema/objects/instance.ts';
 import { InstanceObject } from '../schema/objects/instance.ts';
 import type { RegisterResponse } from './api-client.ts';
 import { AgentApiClient, AgentApiError, isRetryableApiFailure } from './api-client.ts';
+import {
+  commandParams,
+  LiveMigrationParams,
+  PowerOnParams,
+  PreLiveMigrationParams,
+} from './command-params.ts';
 import type { AgentConfig } from './config.ts';
-import type { VirtDriver } from './drivers/driver.ts';
+import type { LiveMigrationControl, LiveMigrationMonitor, VirtDriver } from './drivers/driver.ts';
 import { FakeDriver } from './drivers/fake.ts';
 import { readJsonState, writeJsonStateAtomically } from './state-file.ts';
 
@@ -92,6 +102,29 @@ class CompletedCommands {
     );
     this.persistQueue = write.catch(() => undefined);
     await write;
+  }
+}
+
+/** What a running command shares with its heartbeats: progress going out, an admin's request coming back. */
+class CommandMonitor implements LiveMigrationMonitor {
+  private percent: number | undefined;
+  private requested: LiveMigrationControl | null = null;
+
+  progress(percent: number): void {
+    this.percent = percent;
+  }
+
+  control(): LiveMigrationControl | null {
+    return this.requested;
+  }
+
+  heartbeat(): CommandHeartbeat {
+    return this.percent === undefined ? {} : { progress: this.percent };
+  }
+
+  /** An admin's request is not taken back: a later answer without one (say, a heartbeat racing the row's update) leaves it. */
+  heard(answer: CommandHeartbeatAnswer): void {
+    if (answer.control) this.requested = answer.control;
   }
 }
 
@@ -215,16 +248,37 @@ export class ComputeAgent {
   private async report(): Promise<void> {
     const resources = this.driver.hostResources();
     const [metrics, instances] = await Promise.all([this.driver.metrics(), this.driver.listInstances()]);
-    await this.api.report(
+    const reported = instances.map((instance) => instance.uuid);
+    const answer = await this.api.report(
       {
         vcpus: resources.vcpus,
         memory_mb: resources.memory_mb,
         local_gb: resources.local_gb,
         metrics,
-        instances: instances.map((instance) => instance.uuid),
+        instances: reported,
       },
       this.stopping.signal,
     );
+    const local = new Set(reported);
+    await this.destroyEvacuated(answer.evacuated.filter((uuid) => local.has(uuid)));
+  }
+
+  /**
+   * Instances evacuated while this host was down now run elsewhere: only the stale local guest goes.
+   * Nothing else is touched (not the instance's record, not its new host); a failure is retried with
+   * the next report, which still lists the guest.
+   */
+  private async destroyEvacuated(uuids: string[]): Promise<void> {
+    for (const uuid of uuids) {
+      try {
+        await this.inInstanceOrder(uuid, () => this.driver.destroy({ uuid }));
+        this.log(`instance ${uuid} was evacuated to another host; destroyed the local guest left here`);
+      } catch (error) {
+        this.log(
+          `instance ${uuid} was evacuated, but destroying its local guest failed (${describeError(error)})`,
+        );
+      }
+    }
   }
 
   private async receiveLoop(): Promise<void> {
@@ -270,7 +324,8 @@ export class ComputeAgent {
 
   private async handle(command: DeliveredCommand): Promise<void> {
     const { command_id: commandId } = command;
-    const stopHeartbeat = this.startHeartbeat(commandId);
+    const monitor = new CommandMonitor();
+    const stopHeartbeat = this.startHeartbeat(commandId, monitor);
     let result: CommandResult;
     try {
       const stored = await this.completed.resultOf(commandId);
@@ -280,7 +335,7 @@ export class ComputeAgent {
         );
         result = stored;
       } else {
-        result = await this.inInstanceOrder(instanceKey(command), () => this.execute(command));
+        result = await this.inInstanceOrder(instanceKey(command), () => this.execute(command, monitor));
         await this.completed
           .record(commandId, result)
           .catch((error: unknown) =>
@@ -307,7 +362,7 @@ export class ComputeAgent {
     return run;
   }
 
-  private async execute(command: DeliveredCommand): Promise<CommandResult> {
+  private async execute(command: DeliveredCommand, monitor: CommandMonitor): Promise<CommandResult> {
     const label = `command ${command.command_id} (${command.name} ${instanceKey(command)})`;
     this.log(`${label} started`);
     let result: CommandResult;
@@ -319,7 +374,7 @@ export class ComputeAgent {
         this.config.objectVersions[InstanceObject.name],
       );
       this.log(`${label} carries ${InstanceObject.name} ${instance.version}`);
-      result = await this.runOnDriver(command.name, instance.data);
+      result = await this.runOnDriver(command, instance.data, monitor);
     } catch (error) {
       result = failedResult(error);
     }
@@ -331,36 +386,74 @@ export class ComputeAgent {
     return result;
   }
 
-  private async runOnDriver(name: DeliveredCommand['name'], instance: InstanceData): Promise<CommandResult> {
-    switch (name) {
+  private async runOnDriver(
+    command: DeliveredCommand,
+    instance: InstanceData,
+    monitor: CommandMonitor,
+  ): Promise<CommandResult> {
+    const node = this.driver.hostResources().hypervisor_hostname;
+    const succeeded = (output: Record<string, unknown>): CommandResult => ({ status: 'succeeded', output });
+    switch (command.name) {
       case 'spawn': {
         const spawned = await this.driver.spawn(instance);
-        return {
-          status: 'succeeded',
-          output: {
-            host: this.config.host,
-            node: this.driver.hostResources().hypervisor_hostname,
-            power_state: spawned.power_state,
-          },
-        };
+        return succeeded({ host: this.config.host, node, power_state: spawned.power_state });
       }
       case 'terminate':
         await this.driver.destroy(instance);
-        return { status: 'succeeded', output: {} };
+        return succeeded({});
+      case 'prep_resize':
+        await this.driver.prepResize(instance);
+        return succeeded({ node });
+      case 'migrate_disk_and_power_off':
+        await this.driver.migrateDiskAndPowerOff(instance);
+        return succeeded({});
+      case 'finish_resize': {
+        const { power_on } = commandParams(PowerOnParams, command);
+        const finished = await this.driver.finishResize(instance, power_on);
+        return succeeded({ power_state: finished.power_state, node });
+      }
+      case 'finish_revert_resize': {
+        const { power_on } = commandParams(PowerOnParams, command);
+        const reverted = await this.driver.finishRevertResize(instance, power_on);
+        return succeeded({ power_state: reverted.power_state });
+      }
+      case 'pre_live_migration': {
+        const { block_migration } = commandParams(PreLiveMigrationParams, command);
+        await this.driver.preLiveMigration(instance, block_migration);
+        return succeeded({ node });
+      }
+      case 'live_migration': {
+        const params = commandParams(LiveMigrationParams, command);
+        await this.driver.liveMigration(
+          instance,
+          { destHost: params.dest_host, blockMigration: params.block_migration },
+          monitor,
+        );
+        return succeeded({});
+      }
+      case 'post_live_migration_at_destination': {
+        const arrived = await this.driver.postLiveMigrationAtDestination(instance);
+        return succeeded({ power_state: arrived.power_state, node });
+      }
       default: {
-        const changed = await this.driver.power(instance, name);
-        return { status: 'succeeded', output: { power_state: changed.power_state } };
+        const changed = await this.driver.power(instance, command.name);
+        return succeeded({ power_state: changed.power_state });
       }
     }
   }
 
-  /** Heartbeats tell the workflow the host is still working; returns a function that ends them. */
-  private startHeartbeat(commandId: string): () => Promise<void> {
+  /**
+   * Heartbeats tell the workflow the host is still working (and keep the command's queue message hidden);
+   * they carry a live migration's progress and bring back an admin's cancel or force_complete.
+   * Returns a function that ends them.
+   */
+  private startHeartbeat(commandId: string, monitor: CommandMonitor): () => Promise<void> {
     let pending: Promise<void> = Promise.resolve();
     const timer = setInterval(() => {
       pending = pending.then(() =>
         this.api
-          .heartbeat(commandId)
+          .heartbeat(commandId, monitor.heartbeat())
+          .then((answer) => monitor.heard(answer))
           .catch((error: unknown) =>
             this.log(`command ${commandId}: heartbeat failed (${describeError(error)})`),
           ),

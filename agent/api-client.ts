@@ -1,6 +1,6 @@
 import * as v from 'valibot';
-import type { CommandResult } from '../schema/objects/compute-command.ts';
-import { DeliveredCommand } from '../schema/objects/compute-command.ts';
+import type { CommandHeartbeat, CommandResult } from '../schema/objects/compute-command.ts';
+import { CommandHeartbeatAnswer, DeliveredCommand } from '../schema/objects/compute-command.ts';
 
 export const AGENT_API_PREFIX = '/compute-agent/v1';
 
@@ -37,6 +37,12 @@ export interface HostReport {
   /** Uuids of the instances the driver has. */
   instances: string[];
 }
+
+export const HostReportAnswer = v.object({
+  /** Reported instances that were evacuated to another host: their local guests are stale copies. */
+  evacuated: v.array(v.string()),
+});
+export type HostReportAnswer = v.InferOutput<typeof HostReportAnswer>;
 
 export interface ReceiveRequest {
   /** Long-poll duration, 0..20. */
@@ -100,8 +106,14 @@ export class AgentApiClient {
     return this.parseBody(response, RegisterResponse, 'register');
   }
 
-  async report(body: HostReport, signal?: AbortSignal): Promise<void> {
-    await discardBody(this.post('/report', body, { signal }));
+  async report(body: HostReport, signal?: AbortSignal): Promise<HostReportAnswer> {
+    const response = await this.post('/report', body, { signal });
+    // An API from before evacuation cleanup answers 204: nothing was evacuated as far as it knows.
+    if (response.status === 204) {
+      await response.arrayBuffer();
+      return { evacuated: [] };
+    }
+    return this.parseBody(response, HostReportAnswer, 'report');
   }
 
   async receiveCommands(request: ReceiveRequest, signal?: AbortSignal): Promise<DeliveredCommand[]> {
@@ -112,10 +124,21 @@ export class AgentApiClient {
     return (await this.parseBody(response, ReceiveResponse, 'commands/receive')).commands;
   }
 
-  async heartbeat(commandId: string, signal?: AbortSignal): Promise<void> {
-    await discardBody(
-      this.post(`/commands/${encodeURIComponent(commandId)}/heartbeat`, undefined, { signal }),
-    );
+  /** Tells the workflow the command still runs; the answer carries what an admin asked of a live migration. */
+  async heartbeat(
+    commandId: string,
+    body: CommandHeartbeat,
+    signal?: AbortSignal,
+  ): Promise<CommandHeartbeatAnswer> {
+    const response = await this.post(`/commands/${encodeURIComponent(commandId)}/heartbeat`, body, {
+      signal,
+    });
+    // 204: a command nobody can steer (anything but a live migration).
+    if (response.status === 204) {
+      await response.arrayBuffer();
+      return { control: null };
+    }
+    return this.parseBody(response, CommandHeartbeatAnswer, 'heartbeat');
   }
 
   async sendResult(commandId: string, result: CommandResult, signal?: AbortSignal): Promise<void> {

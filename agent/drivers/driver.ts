@@ -50,13 +50,47 @@ export interface HostMetric {
   source: string;
 }
 
+/** What an admin asked of a running live migration: stop it, or finish it now (the guest pauses briefly). */
+export type LiveMigrationControl = 'cancel' | 'force_complete';
+
+/** The agent's side of a running live migration: where the copy is, and what an admin asked. */
+export interface LiveMigrationMonitor {
+  /** The memory copy has reached `percent` (0..100). */
+  progress(percent: number): void;
+  /** The latest request heard from the API, or null while there is none. */
+  control(): LiveMigrationControl | null;
+}
+
+// Every operation is safe to repeat: SQS delivers at least once, and a command redelivered after the
+// agent crashed mid-way runs again and must end where (and answer what) the first run would have.
 export interface VirtDriver {
   /** Creates and starts the instance; spawning an instance the host already runs leaves it as it is. */
   spawn(instance: InstanceData): Promise<DriverInstance>;
   /** Removes the instance; an instance the host does not have is already destroyed. */
-  destroy(instance: InstanceData): Promise<void>;
+  destroy(instance: Pick<InstanceData, 'uuid'>): Promise<void>;
   /** Changes the guest's power state; an instance the host does not have is an InstanceNotFound error. */
   power(instance: InstanceData, operation: PowerOperation): Promise<DriverInstance>;
+  /** On a move's destination: checks the host can take the instance before anything moves. */
+  prepResize(instance: InstanceData): Promise<void>;
+  /** On the source of a cold move: powers the guest off and keeps it (and its disks) here for a revert. */
+  migrateDiskAndPowerOff(instance: InstanceData): Promise<DriverInstance>;
+  /** On the destination of a cold move: the guest, here, with the flavor the instance carries (the new one). */
+  finishResize(instance: InstanceData, powerOn: boolean): Promise<DriverInstance>;
+  /** On the source after a revert: the guest left powered off here, back with the flavor the instance carries. */
+  finishRevertResize(instance: InstanceData, powerOn: boolean): Promise<DriverInstance>;
+  /** On a live migration's destination: an incoming, paused guest ready to receive the memory. */
+  preLiveMigration(instance: InstanceData, blockMigration: boolean): Promise<DriverInstance>;
+  /**
+   * On a live migration's source: copies the running guest's memory (and its disks when `blockMigration`)
+   * to `destHost`. The source guest keeps running; a cancel ends in MigrationCancelled.
+   */
+  liveMigration(
+    instance: InstanceData,
+    destination: { destHost: string; blockMigration: boolean },
+    monitor: LiveMigrationMonitor,
+  ): Promise<void>;
+  /** On a live migration's destination: the incoming guest takes over and runs. */
+  postLiveMigrationAtDestination(instance: InstanceData): Promise<DriverInstance>;
   listInstances(): Promise<DriverInstance[]>;
   hostResources(): HostResources;
   metrics(): Promise<HostMetric[]>;
@@ -69,4 +103,14 @@ export class VirtDriverError extends Error {
 
 export class InstanceNotFound extends VirtDriverError {
   override readonly name: string = 'InstanceNotFound';
+}
+
+/** A migration step found the guest where it must not be, e.g. an incoming guest on a host already running it. */
+export class InstanceExists extends VirtDriverError {
+  override readonly name: string = 'InstanceExists';
+}
+
+/** An admin cancelled the live migration before its copy completed; the guest still runs on the source. */
+export class MigrationCancelled extends VirtDriverError {
+  override readonly name: string = 'MigrationCancelled';
 }

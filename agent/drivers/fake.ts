@@ -3,8 +3,23 @@ import { setTimeout as delay } from 'node:timers/promises';
 import * as v from 'valibot';
 import type { InstanceData } from '../../schema/objects/instance.ts';
 import { readJsonState, writeJsonStateAtomically } from '../state-file.ts';
-import type { DriverInstance, HostMetric, HostResources, PowerOperation, VirtDriver } from './driver.ts';
-import { InstanceNotFound, POWER_OPERATIONS, POWER_STATE, VirtDriverError } from './driver.ts';
+import type {
+  DriverInstance,
+  HostMetric,
+  HostResources,
+  LiveMigrationMonitor,
+  PowerOperation,
+  PowerState,
+  VirtDriver,
+} from './driver.ts';
+import {
+  InstanceExists,
+  InstanceNotFound,
+  MigrationCancelled,
+  POWER_OPERATIONS,
+  POWER_STATE,
+  VirtDriverError,
+} from './driver.ts';
 
 // Operations are named after the commands that trigger them, so an operator configuring latency or
 // failures speaks the same words as the workflow that sends the commands.
@@ -12,11 +27,21 @@ export const FAKE_OPERATIONS = [
   'spawn',
   'terminate',
   ...(Object.keys(POWER_OPERATIONS) as PowerOperation[]),
+  'prep_resize',
+  'migrate_disk_and_power_off',
+  'finish_resize',
+  'finish_revert_resize',
+  'pre_live_migration',
+  'live_migration',
+  'post_live_migration_at_destination',
 ] as const;
 export type FakeOperation = (typeof FAKE_OPERATIONS)[number];
 
 export const FAKE_STATE_FILE = 'fake-instances.json';
 const FAKE_CPU_FREQUENCY_MHZ = 2400;
+// A live migration's latency is its memory copy: progress grows with the time spent, and a cancel or
+// force_complete heard with a heartbeat takes effect within this long.
+const CONTROL_CHECK_MS = 50;
 
 export class FakeInjectedFailure extends VirtDriverError {
   override readonly name: string = 'FakeInjectedFailure';
@@ -57,55 +82,87 @@ export class FakeDriver implements VirtDriver {
 
   async spawn(instance: InstanceData): Promise<DriverInstance> {
     await this.simulate('spawn', instance.uuid);
-    const instances = await this.loadInstances();
-    const existing = instances.get(instance.uuid);
+    const existing = (await this.loadInstances()).get(instance.uuid);
     if (existing) return existing;
-    const spawned: DriverInstance = {
-      uuid: instance.uuid,
-      name: instance.name,
-      vcpus: instance.vcpus,
-      memory_mb: instance.memory_mb,
-      root_gb: instance.root_gb,
-      power_state: POWER_STATE.RUNNING,
-    };
-    instances.set(instance.uuid, spawned);
-    try {
-      await this.persist();
-    } catch (error) {
-      instances.delete(instance.uuid);
-      throw error;
-    }
-    return spawned;
+    return this.store(guestOf(instance, POWER_STATE.RUNNING));
   }
 
-  async destroy(instance: InstanceData): Promise<void> {
+  async destroy(instance: Pick<InstanceData, 'uuid'>): Promise<void> {
     await this.simulate('terminate', instance.uuid);
-    const instances = await this.loadInstances();
-    const existing = instances.get(instance.uuid);
-    if (!existing) return;
-    instances.delete(instance.uuid);
-    try {
-      await this.persist();
-    } catch (error) {
-      instances.set(instance.uuid, existing);
-      throw error;
-    }
+    if (!(await this.loadInstances()).has(instance.uuid)) return;
+    await this.remove(instance.uuid);
   }
 
   async power(instance: InstanceData, operation: PowerOperation): Promise<DriverInstance> {
     await this.simulate(operation, instance.uuid);
-    const instances = await this.loadInstances();
-    const existing = instances.get(instance.uuid);
-    if (!existing) throw new InstanceNotFound(`Instance ${instance.uuid} is not on this host`);
-    const changed: DriverInstance = { ...existing, power_state: POWER_OPERATIONS[operation] };
-    instances.set(instance.uuid, changed);
-    try {
-      await this.persist();
-    } catch (error) {
-      instances.set(instance.uuid, existing);
-      throw error;
+    const existing = await this.existing(instance.uuid);
+    return this.store({ ...existing, power_state: POWER_OPERATIONS[operation] });
+  }
+
+  async prepResize(instance: InstanceData): Promise<void> {
+    await this.simulate('prep_resize', instance.uuid);
+  }
+
+  async migrateDiskAndPowerOff(instance: InstanceData): Promise<DriverInstance> {
+    await this.simulate('migrate_disk_and_power_off', instance.uuid);
+    const existing = await this.existing(instance.uuid);
+    return this.store({ ...existing, power_state: POWER_STATE.SHUTDOWN });
+  }
+
+  async finishResize(instance: InstanceData, powerOn: boolean): Promise<DriverInstance> {
+    await this.simulate('finish_resize', instance.uuid);
+    // A guest already here is this command's own earlier run (or a resize on the same host): it ends
+    // the same way either way.
+    return this.store(guestOf(instance, powerOn ? POWER_STATE.RUNNING : POWER_STATE.SHUTDOWN));
+  }
+
+  async finishRevertResize(instance: InstanceData, powerOn: boolean): Promise<DriverInstance> {
+    await this.simulate('finish_revert_resize', instance.uuid);
+    await this.existing(instance.uuid);
+    return this.store(guestOf(instance, powerOn ? POWER_STATE.RUNNING : POWER_STATE.SHUTDOWN));
+  }
+
+  async preLiveMigration(instance: InstanceData, _blockMigration: boolean): Promise<DriverInstance> {
+    await this.simulate('pre_live_migration', instance.uuid);
+    const existing = (await this.loadInstances()).get(instance.uuid);
+    if (existing?.power_state === POWER_STATE.PAUSED) return existing;
+    // A running guest here means this host is the source: receiving onto it would lose the guest.
+    if (existing)
+      throw new InstanceExists(
+        `Instance ${instance.uuid} already runs on this host; it cannot be received here`,
+      );
+    return this.store(guestOf(instance, POWER_STATE.PAUSED));
+  }
+
+  async liveMigration(
+    instance: InstanceData,
+    destination: { destHost: string; blockMigration: boolean },
+    monitor: LiveMigrationMonitor,
+  ): Promise<void> {
+    await this.existing(instance.uuid);
+    const latency = this.options.latencyMs?.live_migration ?? 0;
+    const started = Date.now();
+    for (;;) {
+      const elapsed = Date.now() - started;
+      if (elapsed >= latency) break;
+      monitor.progress(Math.floor((elapsed * 100) / latency));
+      const control = monitor.control();
+      if (control === 'cancel') {
+        throw new MigrationCancelled(
+          `Live migration of instance ${instance.uuid} to ${destination.destHost} was cancelled; it still runs here`,
+        );
+      }
+      if (control === 'force_complete') break;
+      await delay(Math.min(CONTROL_CHECK_MS, latency - elapsed));
     }
-    return changed;
+    this.injectFailure('live_migration', instance.uuid);
+    monitor.progress(100);
+  }
+
+  async postLiveMigrationAtDestination(instance: InstanceData): Promise<DriverInstance> {
+    await this.simulate('post_live_migration_at_destination', instance.uuid);
+    const existing = await this.existing(instance.uuid);
+    return this.store({ ...existing, power_state: POWER_STATE.RUNNING });
   }
 
   async listInstances(): Promise<DriverInstance[]> {
@@ -136,10 +193,48 @@ export class FakeDriver implements VirtDriver {
   private async simulate(operation: FakeOperation, instanceUuid: string): Promise<void> {
     const latency = this.options.latencyMs?.[operation] ?? 0;
     if (latency > 0) await delay(latency);
+    this.injectFailure(operation, instanceUuid);
+  }
+
+  private injectFailure(operation: FakeOperation, instanceUuid: string): void {
     const probability = this.options.failureProbability?.[operation] ?? 0;
     const random = this.options.random ?? Math.random;
     if (probability > 0 && random() < probability) {
       throw new FakeInjectedFailure(`Injected ${operation} failure for instance ${instanceUuid}`);
+    }
+  }
+
+  private async existing(uuid: string): Promise<DriverInstance> {
+    const existing = (await this.loadInstances()).get(uuid);
+    if (!existing) throw new InstanceNotFound(`Instance ${uuid} is not on this host`);
+    return existing;
+  }
+
+  /** Keeps the guest, on disk first: if the write fails, the memory view is put back as it was. */
+  private async store(guest: DriverInstance): Promise<DriverInstance> {
+    const instances = await this.loadInstances();
+    const previous = instances.get(guest.uuid);
+    instances.set(guest.uuid, guest);
+    try {
+      await this.persist();
+    } catch (error) {
+      if (previous) instances.set(guest.uuid, previous);
+      else instances.delete(guest.uuid);
+      throw error;
+    }
+    return guest;
+  }
+
+  private async remove(uuid: string): Promise<void> {
+    const instances = await this.loadInstances();
+    const previous = instances.get(uuid);
+    if (!previous) return;
+    instances.delete(uuid);
+    try {
+      await this.persist();
+    } catch (error) {
+      instances.set(uuid, previous);
+      throw error;
     }
   }
 
@@ -158,4 +253,16 @@ export class FakeDriver implements VirtDriver {
     this.persistQueue = write.catch(() => undefined);
     return write;
   }
+}
+
+/** The guest as the instance describes it: its current flavor's sizes. */
+function guestOf(instance: InstanceData, powerState: PowerState): DriverInstance {
+  return {
+    uuid: instance.uuid,
+    name: instance.name,
+    vcpus: instance.vcpus,
+    memory_mb: instance.memory_mb,
+    root_gb: instance.root_gb,
+    power_state: powerState,
+  };
 }

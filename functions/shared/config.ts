@@ -64,6 +64,12 @@ export const ApiEnv = v.object({
     v.parseJson(),
     v.record(v.string(), v.picklist(['admin_api', 'admin_or_owner'])),
   ),
+  /**
+   * How long a command received by an agent stays hidden in its host queue; every heartbeat extends it
+   * by as much. Past it (the agent crashed, so no heartbeat) the same command is delivered again.
+   * SQS allows at most 12 hours.
+   */
+  COMMAND_VISIBILITY_TIMEOUT_SECONDS: v.pipe(positiveInt(120), v.maxValue(43_200)),
 });
 export type ApiConfig = v.InferOutput<typeof ApiEnv>;
 

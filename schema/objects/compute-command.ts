@@ -14,8 +14,20 @@ export const COMPUTE_COMMAND_NAMES = [
   'suspend',
   'resume',
   'rebuild',
+  // Cold migration and resize: destination, source, destination; a revert ends on the source.
+  'prep_resize',
+  'migrate_disk_and_power_off',
+  'finish_resize',
+  'finish_revert_resize',
+  // Live migration: destination, source, destination.
+  'pre_live_migration',
+  'live_migration',
+  'post_live_migration_at_destination',
 ] as const;
 export type ComputeCommandName = (typeof COMPUTE_COMMAND_NAMES)[number];
+
+/** Per-command arguments beyond the instance (e.g. `power_on`); each command validates its own. */
+const CommandParams = v.optional(v.record(v.string(), v.unknown()), {});
 
 export const ComputeCommandMessage = v.object({
   command_id: v.pipe(v.string(), v.minLength(1)),
@@ -23,6 +35,7 @@ export const ComputeCommandMessage = v.object({
   host: v.string(),
   /** A versioned-object primitive (schema/objects/instance.ts), backported to what the host understands. */
   instance: v.record(v.string(), v.unknown()),
+  params: CommandParams,
   task_token: v.pipe(v.string(), v.minLength(1)),
 });
 export type ComputeCommandMessage = v.InferOutput<typeof ComputeCommandMessage>;
@@ -32,6 +45,7 @@ export const DeliveredCommand = v.object({
   command_id: v.string(),
   name: v.picklist(COMPUTE_COMMAND_NAMES),
   instance: v.record(v.string(), v.unknown()),
+  params: CommandParams,
 });
 export type DeliveredCommand = v.InferOutput<typeof DeliveredCommand>;
 
@@ -43,3 +57,18 @@ export const CommandResult = v.union([
   }),
 ]);
 export type CommandResult = v.InferOutput<typeof CommandResult>;
+
+/** What an admin asked of an in-flight live migration (the migrations row's `control`). */
+export const MIGRATION_CONTROLS = ['cancel', 'force_complete'] as const;
+
+/** A heartbeat's body: how far a live migration's memory copy has come; empty for other commands. */
+export const CommandHeartbeat = v.object({
+  progress: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(100))),
+});
+export type CommandHeartbeat = v.InferOutput<typeof CommandHeartbeat>;
+
+/** The API's answer to a heartbeat (200); a 204 means the same as `control: null`. */
+export const CommandHeartbeatAnswer = v.object({
+  control: v.nullable(v.picklist(MIGRATION_CONTROLS)),
+});
+export type CommandHeartbeatAnswer = v.InferOutput<typeof CommandHeartbeatAnswer>;

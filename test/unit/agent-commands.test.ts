@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, unlink } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ComputeAgent } from '../../agent/agent.ts';
 import { parseAgentConfig } from '../../agent/config.ts';
+import type { DriverInstance } from '../../agent/drivers/driver.ts';
+import { POWER_STATE } from '../../agent/drivers/driver.ts';
 import { FakeDriver } from '../../agent/drivers/fake.ts';
 import type { DeliveredCommand } from '../../schema/objects/compute-command.ts';
 import { CURRENT_OBJECT_VERSIONS } from '../../schema/objects/registry.ts';
@@ -28,6 +30,12 @@ class FakeComputeApi {
   readonly requests: RecordedRequest[] = [];
   receiveFailuresLeft = 0;
   reportConflictsLeft = 0;
+  /** What report answers list as evacuated away from this host. */
+  evacuated: string[] = [];
+  /** Answer reports 204 with no body, as an API from before evacuation cleanup does. */
+  reportsWithoutBody = false;
+  /** Set: live_migration heartbeats answer 200 with this control; unset: 204 like other commands. */
+  control: 'cancel' | 'force_complete' | null | undefined;
   /** Long polls the agent gave up on (it closed the connection before an answer). */
   abandonedPolls = 0;
   private readonly queued: DeliveredCommand[] = [];
@@ -93,7 +101,8 @@ class FakeComputeApi {
           conflictingRequest: { code: 409, message: `Compute host ${HOST} is not registered` },
         });
       }
-      return this.noContent(response);
+      if (this.reportsWithoutBody) return this.noContent(response);
+      return this.json(response, 200, { evacuated: this.evacuated });
     }
     if (path === `${PREFIX}/commands/receive`) {
       if (this.receiveFailuresLeft > 0) {
@@ -112,6 +121,9 @@ class FakeComputeApi {
       this.answerHeldPoll();
       return;
     }
+    if (path.endsWith('/heartbeat') && this.control !== undefined) {
+      return this.json(response, 200, { control: this.control });
+    }
     if (/\/commands\/[^/]+\/(heartbeat|result)$/.test(path)) return this.noContent(response);
     this.json(response, 404, { itemNotFound: { code: 404, message: `No route ${path}` } });
   }
@@ -125,6 +137,7 @@ class FakeComputeApi {
 
   private json(response: ServerResponse, status: number, body: unknown): void {
     response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    this.notify();
   }
 
   private noContent(response: ServerResponse): void {
@@ -139,7 +152,11 @@ class FakeComputeApi {
   }
 }
 
-function instancePrimitive(uuid: string, version = '1.0'): Record<string, unknown> {
+function instancePrimitive(
+  uuid: string,
+  version = '1.0',
+  sizes: { vcpus: number; memory_mb: number } = { vcpus: 2, memory_mb: 512 },
+): Record<string, unknown> {
   return {
     'nova_object.name': 'Instance',
     'nova_object.namespace': 'nova',
@@ -149,8 +166,7 @@ function instancePrimitive(uuid: string, version = '1.0'): Record<string, unknow
       name: 'vm-1',
       project_id: 'project-a',
       image_ref: 'image-1',
-      memory_mb: 512,
-      vcpus: 2,
+      ...sizes,
       root_gb: 1,
       host: HOST,
       node: HOST,
@@ -159,18 +175,30 @@ function instancePrimitive(uuid: string, version = '1.0'): Record<string, unknow
 }
 
 function command(name: DeliveredCommand['name'], uuid: string, version?: string): DeliveredCommand {
-  return { command_id: randomUUID(), name, instance: instancePrimitive(uuid, version) };
+  return { command_id: randomUUID(), name, instance: instancePrimitive(uuid, version), params: {} };
+}
+
+/** A migration command with its params; the instance carries `sizes` (the flavor the step applies). */
+function migrationCommand(
+  name: DeliveredCommand['name'],
+  uuid: string,
+  params: Record<string, unknown>,
+  sizes?: { vcpus: number; memory_mb: number },
+): DeliveredCommand {
+  return { command_id: randomUUID(), name, instance: instancePrimitive(uuid, '1.0', sizes), params };
 }
 
 let api: FakeComputeApi;
 let apiUrl: string;
 let stateDir: string;
+let logs: string[];
 const running: ComputeAgent[] = [];
 
 beforeEach(async () => {
   api = new FakeComputeApi();
   apiUrl = await api.listen();
   stateDir = await mkdtemp(join(tmpdir(), 'agent-commands-'));
+  logs = [];
 });
 
 afterEach(async () => {
@@ -191,13 +219,14 @@ async function startAgent(env: Record<string, string> = {}): Promise<ComputeAgen
     AGENT_LOCAL_GB: '200',
     ...env,
   });
-  const agent = new ComputeAgent(config, { log: () => undefined });
+  const agent = new ComputeAgent(config, { log: (line) => logs.push(line) });
   running.push(agent);
   await agent.start();
   return agent;
 }
 
-async function instancesOnHost(): Promise<string[]> {
+/** The guests on the host as a fresh driver reads them from disk. */
+async function guestsOnHost(): Promise<DriverInstance[]> {
   const driver = new FakeDriver({
     stateDir,
     hypervisorHostname: HOST,
@@ -205,7 +234,11 @@ async function instancesOnHost(): Promise<string[]> {
     memoryMb: 16384,
     localGb: 200,
   });
-  return (await driver.listInstances()).map((instance) => instance.uuid);
+  return driver.listInstances();
+}
+
+async function instancesOnHost(): Promise<string[]> {
+  return (await guestsOnHost()).map((instance) => instance.uuid);
 }
 
 async function resultOf(delivered: DeliveredCommand, count = 1): Promise<unknown> {
@@ -234,6 +267,13 @@ describe('ComputeAgent protocol handling', () => {
     const report = api.requestsTo('/report')[0]?.body as { metrics: Array<{ name: string }> };
     expect(report).toMatchObject({ vcpus: 8, memory_mb: 16384, local_gb: 200, instances: [] });
     expect(report.metrics.map((metric) => metric.name).sort()).toEqual(['cpu.frequency', 'cpu.percent']);
+  });
+
+  it('keeps reporting without complaint to an API that answers reports with no body', async () => {
+    api.reportsWithoutBody = true;
+    await startAgent({ AGENT_REPORT_INTERVAL_SECONDS: '0.05' });
+    await api.until(() => api.requestsTo('/report').length >= 3);
+    expect(logs.filter((line) => line.includes('report failed'))).toEqual([]);
   });
 
   it('registers again when a report says the host is not registered', async () => {
@@ -356,5 +396,229 @@ describe('ComputeAgent protocol handling', () => {
     const agent = new ComputeAgent(config, { log: () => undefined });
     await expect(agent.start()).rejects.toThrow(/403 forbidden: Bad host credential/);
     await agent.stop();
+  });
+});
+
+/** Heartbeat bodies the agent sent for one command. */
+function heartbeatsOf(delivered: DeliveredCommand): unknown[] {
+  return api.requestsTo(`/commands/${delivered.command_id}/heartbeat`).map((request) => request.body);
+}
+
+function progressReported(delivered: DeliveredCommand): number[] {
+  return heartbeatsOf(delivered).flatMap((body) => {
+    const progress = (body as { progress?: number } | undefined)?.progress;
+    return progress === undefined ? [] : [progress];
+  });
+}
+
+describe('ComputeAgent migration commands', () => {
+  it('runs a cold move: prep_resize and finish_resize answer the node, migrate_disk_and_power_off keeps the guest off', async () => {
+    await startAgent();
+    const source = randomUUID();
+    const spawn = command('spawn', source);
+    api.deliver(spawn);
+    await resultOf(spawn);
+
+    const powerOff = command('migrate_disk_and_power_off', source);
+    api.deliver(powerOff);
+    expect(await resultOf(powerOff)).toEqual({ status: 'succeeded', output: {} });
+    expect(await guestsOnHost()).toMatchObject([{ uuid: source, power_state: POWER_STATE.SHUTDOWN }]);
+
+    const arriving = randomUUID();
+    const prep = command('prep_resize', arriving);
+    api.deliver(prep);
+    expect(await resultOf(prep)).toEqual({ status: 'succeeded', output: { node: HOST } });
+    const finish = migrationCommand(
+      'finish_resize',
+      arriving,
+      { power_on: true },
+      { vcpus: 4, memory_mb: 4096 },
+    );
+    api.deliver(finish);
+    expect(await resultOf(finish)).toEqual({
+      status: 'succeeded',
+      output: { power_state: POWER_STATE.RUNNING, node: HOST },
+    });
+    const arrived = (await guestsOnHost()).find((guest) => guest.uuid === arriving);
+    expect(arrived).toMatchObject({ vcpus: 4, memory_mb: 4096, power_state: POWER_STATE.RUNNING });
+  });
+
+  it('reverts a resize on the source with the old flavor, off when the instance was stopped', async () => {
+    await startAgent();
+    const uuid = randomUUID();
+    for (const step of [command('spawn', uuid), command('migrate_disk_and_power_off', uuid)]) {
+      api.deliver(step);
+      await resultOf(step);
+    }
+    const revert = migrationCommand('finish_revert_resize', uuid, { power_on: false });
+    api.deliver(revert);
+    expect(await resultOf(revert)).toEqual({
+      status: 'succeeded',
+      output: { power_state: POWER_STATE.SHUTDOWN },
+    });
+    expect(await guestsOnHost()).toMatchObject([{ uuid, vcpus: 2, memory_mb: 512 }]);
+  });
+
+  it('answers InstanceNotFound for a move of an instance the host does not have', async () => {
+    await startAgent();
+    const powerOff = command('migrate_disk_and_power_off', randomUUID());
+    const revert = migrationCommand('finish_revert_resize', randomUUID(), { power_on: true });
+    const live = migrationCommand('live_migration', randomUUID(), {
+      dest_host: 'compute-2',
+      block_migration: false,
+    });
+    api.deliver(powerOff, revert, live);
+    for (const missing of [powerOff, revert, live]) {
+      expect(await resultOf(missing)).toMatchObject({
+        status: 'failed',
+        error: { type: 'InstanceNotFound' },
+      });
+    }
+    expect(await instancesOnHost()).toEqual([]);
+  });
+
+  it('answers InvalidCommandParams, naming the field, when a migration command lacks its params', async () => {
+    await startAgent();
+    const uuid = randomUUID();
+    const finish = command('finish_resize', uuid);
+    const live = migrationCommand('live_migration', uuid, { dest_host: 'compute-2' });
+    api.deliver(finish, live);
+    expect(await resultOf(finish)).toEqual({
+      status: 'failed',
+      error: { type: 'InvalidCommandParams', message: expect.stringContaining('power_on') },
+    });
+    expect(await resultOf(live)).toEqual({
+      status: 'failed',
+      error: { type: 'InvalidCommandParams', message: expect.stringContaining('block_migration') },
+    });
+    expect(await instancesOnHost()).toEqual([]);
+  });
+
+  it('fails only the migration command named for failure injection', async () => {
+    await startAgent({ AGENT_FAKE_FAIL: 'finish_resize' });
+    const uuid = randomUUID();
+    const prep = command('prep_resize', uuid);
+    const finish = migrationCommand('finish_resize', uuid, { power_on: true });
+    api.deliver(prep, finish);
+    expect(await resultOf(prep)).toMatchObject({ status: 'succeeded' });
+    expect(await resultOf(finish)).toMatchObject({
+      status: 'failed',
+      error: { type: 'FakeInjectedFailure' },
+    });
+    expect(await instancesOnHost()).toEqual([]);
+  });
+
+  it('answers a finish_resize run again after a crash (its answer never recorded) the same way, with one guest', async () => {
+    const first = await startAgent();
+    const uuid = randomUUID();
+    const finish = migrationCommand('finish_resize', uuid, { power_on: true }, { vcpus: 4, memory_mb: 2048 });
+    api.deliver(finish);
+    const answer = await resultOf(finish);
+    await first.stop();
+    // As if the agent died between acting and recording its answer: the redelivery runs it again.
+    await unlink(join(stateDir, 'completed-commands.json'));
+
+    await startAgent();
+    api.deliver(finish);
+    expect(await resultOf(finish, 2)).toEqual(answer);
+    expect(await guestsOnHost()).toMatchObject([{ uuid, vcpus: 4, power_state: POWER_STATE.RUNNING }]);
+  });
+
+  it('receives a live migration paused and runs it after post_live_migration_at_destination', async () => {
+    await startAgent();
+    const uuid = randomUUID();
+    const pre = migrationCommand('pre_live_migration', uuid, { block_migration: true });
+    api.deliver(pre);
+    expect(await resultOf(pre)).toEqual({ status: 'succeeded', output: { node: HOST } });
+    expect(await guestsOnHost()).toMatchObject([{ uuid, power_state: POWER_STATE.PAUSED }]);
+
+    const post = command('post_live_migration_at_destination', uuid);
+    api.deliver(post);
+    expect(await resultOf(post)).toEqual({
+      status: 'succeeded',
+      output: { power_state: POWER_STATE.RUNNING, node: HOST },
+    });
+    expect(await guestsOnHost()).toMatchObject([{ uuid, power_state: POWER_STATE.RUNNING }]);
+  });
+
+  describe('live_migration on the source', () => {
+    async function migrating(latencyMs: number): Promise<DeliveredCommand> {
+      await startAgent({
+        AGENT_FAKE_LATENCY_MS: `live_migration=${latencyMs}`,
+        AGENT_HEARTBEAT_INTERVAL_SECONDS: '0.05',
+      });
+      const uuid = randomUUID();
+      const spawn = command('spawn', uuid);
+      api.deliver(spawn);
+      await resultOf(spawn);
+      const live = migrationCommand('live_migration', uuid, {
+        dest_host: 'compute-2',
+        block_migration: false,
+      });
+      api.deliver(live);
+      return live;
+    }
+
+    it('reports its progress with its heartbeats and answers {} once the copy is done', async () => {
+      api.control = null;
+      const live = await migrating(600);
+      expect(await resultOf(live)).toEqual({ status: 'succeeded', output: {} });
+
+      const progress = progressReported(live);
+      expect(progress.length).toBeGreaterThanOrEqual(2);
+      expect(progress).toEqual([...progress].sort((a, b) => a - b));
+      expect(progress.every((percent) => Number.isInteger(percent) && percent >= 0 && percent <= 100)).toBe(
+        true,
+      );
+      expect(new Set(progress).size).toBeGreaterThan(1);
+      // The source guest keeps running until the workflow terminates it.
+      expect(await guestsOnHost()).toMatchObject([{ power_state: POWER_STATE.RUNNING }]);
+    });
+
+    it('stops with MigrationCancelled when a heartbeat answers cancel, the guest still running here', async () => {
+      api.control = null;
+      // Left alone, this copy would take far longer than the test may run.
+      const live = await migrating(600_000);
+      await api.until(() => progressReported(live).length > 0);
+      api.control = 'cancel';
+
+      expect(await resultOf(live)).toEqual({
+        status: 'failed',
+        error: { type: 'MigrationCancelled', message: expect.stringContaining('compute-2') },
+      });
+      expect(await guestsOnHost()).toMatchObject([{ power_state: POWER_STATE.RUNNING }]);
+    });
+
+    it('completes at once when a heartbeat answers force_complete', async () => {
+      api.control = null;
+      const live = await migrating(600_000);
+      await api.until(() => progressReported(live).length > 0);
+      api.control = 'force_complete';
+
+      expect(await resultOf(live)).toEqual({ status: 'succeeded', output: {} });
+    });
+  });
+
+  it('destroys the local guests of instances the API says were evacuated, and nothing else', async () => {
+    const kept = randomUUID();
+    const evacuated = randomUUID();
+    api.evacuated = [evacuated, randomUUID()];
+    await startAgent({ AGENT_REPORT_INTERVAL_SECONDS: '0.05' });
+    for (const uuid of [kept, evacuated]) {
+      const spawn = command('spawn', uuid);
+      api.deliver(spawn);
+      await resultOf(spawn);
+    }
+    const reportsBefore = api.requestsTo('/report').length;
+    await api.until(() => api.requestsTo('/report').length >= reportsBefore + 2);
+    await api.until(() => {
+      const last = api.requestsTo('/report').at(-1)?.body as { instances: string[] } | undefined;
+      return last?.instances.length === 1;
+    });
+
+    expect(await instancesOnHost()).toEqual([kept]);
+    expect(logs.some((line) => line.includes(`instance ${evacuated} was evacuated`))).toBe(true);
+    // The cleanup is local: the agent answered the two spawns and nothing else.
+    expect(api.requests.filter((request) => request.path.endsWith('/result'))).toHaveLength(2);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AgentConfigError, parseAgentConfig } from '../../agent/config.ts';
 import { FAKE_OPERATIONS } from '../../agent/drivers/fake.ts';
+import { ApiEnv, ConfigError, parseConfig } from '../../functions/shared/config.ts';
 import { CURRENT_OBJECT_VERSIONS } from '../../schema/objects/registry.ts';
 
 const REQUIRED = {
@@ -124,6 +125,29 @@ describe('parseAgentConfig', () => {
     expect(configError({ ...REQUIRED, AGENT_FAKE_FAIL: 'migrate' }).message).toMatch(/AGENT_FAKE_FAIL/);
   });
 
+  it('targets migration commands by name for latency and failure injection', () => {
+    const config = parseAgentConfig({
+      ...REQUIRED,
+      AGENT_FAKE_LATENCY_MS: 'live_migration=5000,finish_resize=100',
+      AGENT_FAKE_FAIL: 'finish_resize,post_live_migration_at_destination:0.25',
+    });
+    expect(config.fakeLatencyMs).toEqual({ live_migration: 5000, finish_resize: 100 });
+    expect(config.fakeFailureProbability).toEqual({
+      finish_resize: 1,
+      post_live_migration_at_destination: 0.25,
+    });
+    for (const operation of [
+      'prep_resize',
+      'migrate_disk_and_power_off',
+      'finish_revert_resize',
+      'pre_live_migration',
+    ]) {
+      expect(parseAgentConfig({ ...REQUIRED, AGENT_FAKE_FAIL: operation }).fakeFailureProbability).toEqual({
+        [operation]: 1,
+      });
+    }
+  });
+
   it('lets the reported object versions be overridden', () => {
     expect(parseAgentConfig({ ...REQUIRED, AGENT_OBJECT_VERSIONS: 'Instance=2.0' }).objectVersions).toEqual({
       ...CURRENT_OBJECT_VERSIONS,
@@ -132,5 +156,33 @@ describe('parseAgentConfig', () => {
     expect(configError({ ...REQUIRED, AGENT_OBJECT_VERSIONS: 'Instance=latest' }).message).toMatch(
       /AGENT_OBJECT_VERSIONS/,
     );
+  });
+});
+
+describe("COMMAND_VISIBILITY_TIMEOUT_SECONDS (the API side of the agents' command queues)", () => {
+  const API_REQUIRED = {
+    DATABASE_URL: 'https://user:password@db.example.com',
+    STATE_MACHINE_ARNS: '{}',
+    TOKEN_SECRET: 'a-token-signing-key-of-32-characters!',
+  };
+
+  it('defaults to 120 seconds and reads a configured number', () => {
+    expect(parseConfig(ApiEnv, API_REQUIRED).COMMAND_VISIBILITY_TIMEOUT_SECONDS).toBe(120);
+    expect(
+      parseConfig(ApiEnv, { ...API_REQUIRED, COMMAND_VISIBILITY_TIMEOUT_SECONDS: '8' })
+        .COMMAND_VISIBILITY_TIMEOUT_SECONDS,
+    ).toBe(8);
+  });
+
+  it('refuses what SQS would refuse: zero, fractions, more than 12 hours', () => {
+    for (const value of ['0', '1.5', 'soon', '43201']) {
+      expect(() =>
+        parseConfig(ApiEnv, { ...API_REQUIRED, COMMAND_VISIBILITY_TIMEOUT_SECONDS: value }),
+      ).toThrow(ConfigError);
+    }
+    expect(
+      parseConfig(ApiEnv, { ...API_REQUIRED, COMMAND_VISIBILITY_TIMEOUT_SECONDS: '43200' })
+        .COMMAND_VISIBILITY_TIMEOUT_SECONDS,
+    ).toBe(43_200);
   });
 });

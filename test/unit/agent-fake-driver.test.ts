@@ -3,7 +3,14 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { POWER_STATE, VirtDriverError } from '../../agent/drivers/driver.ts';
+import type { LiveMigrationControl, LiveMigrationMonitor } from '../../agent/drivers/driver.ts';
+import {
+  InstanceExists,
+  InstanceNotFound,
+  MigrationCancelled,
+  POWER_STATE,
+  VirtDriverError,
+} from '../../agent/drivers/driver.ts';
 import type { FakeDriverOptions } from '../../agent/drivers/fake.ts';
 import { FAKE_STATE_FILE, FakeDriver, FakeInjectedFailure } from '../../agent/drivers/fake.ts';
 import type { InstanceData } from '../../schema/objects/instance.ts';
@@ -137,5 +144,160 @@ describe('FakeDriver', () => {
   it('refuses to start from a corrupt state file instead of forgetting its instances', async () => {
     await writeFile(join(stateDir, FAKE_STATE_FILE), JSON.stringify({ instances: [{ uuid: 7 }] }));
     await expect(driver().listInstances()).rejects.toThrow(FAKE_STATE_FILE);
+  });
+});
+
+/** A monitor as the agent keeps one: records every progress report; `control` is what an admin asked. */
+function monitor(control: () => LiveMigrationControl | null = () => null) {
+  const reported: number[] = [];
+  const watching: LiveMigrationMonitor = { progress: (percent) => reported.push(percent), control };
+  return { reported, watching };
+}
+
+const DESTINATION = { destHost: 'compute-2', blockMigration: false };
+
+describe('FakeDriver migration operations', () => {
+  it('powers a cold-migrating guest off on the source and keeps it there, however often it is asked', async () => {
+    const source = driver();
+    const moving = instance();
+    await source.spawn(moving);
+
+    const first = await source.migrateDiskAndPowerOff(moving);
+    const again = await driver().migrateDiskAndPowerOff(moving);
+    expect(first).toMatchObject({ uuid: moving.uuid, power_state: POWER_STATE.SHUTDOWN });
+    expect(again).toEqual(first);
+    expect(await driver().listInstances()).toEqual([first]);
+    await expect(source.migrateDiskAndPowerOff(instance())).rejects.toThrow(InstanceNotFound);
+  });
+
+  it("creates the guest on the destination with the instance's new flavor, on or off as asked", async () => {
+    const destination = driver();
+    const resized = instance({ vcpus: 4, memory_mb: 2048, root_gb: 20 });
+    const finished = await destination.finishResize(resized, true);
+    expect(finished).toEqual({
+      uuid: resized.uuid,
+      name: resized.name,
+      vcpus: 4,
+      memory_mb: 2048,
+      root_gb: 20,
+      power_state: POWER_STATE.RUNNING,
+    });
+    // Redelivered after a crash: the same guest, the same answer.
+    expect(await driver().finishResize(resized, true)).toEqual(finished);
+    expect(await uuids(destination)).toEqual([resized.uuid]);
+
+    const stopped = instance();
+    expect(await destination.finishResize(stopped, false)).toMatchObject({
+      power_state: POWER_STATE.SHUTDOWN,
+    });
+  });
+
+  it('brings the powered-off source guest back with the old flavor on a revert', async () => {
+    const source = driver();
+    const original = instance({ vcpus: 2, memory_mb: 512 });
+    await source.spawn(original);
+    await source.migrateDiskAndPowerOff(original);
+
+    const reverted = await source.finishRevertResize(original, true);
+    expect(reverted).toMatchObject({ vcpus: 2, memory_mb: 512, power_state: POWER_STATE.RUNNING });
+    expect(await source.finishRevertResize(original, true)).toEqual(reverted);
+    await expect(source.finishRevertResize(instance(), true)).rejects.toThrow(InstanceNotFound);
+    const keptOff = instance();
+    await source.spawn(keptOff);
+    await source.migrateDiskAndPowerOff(keptOff);
+    expect(await source.finishRevertResize(keptOff, false)).toMatchObject({
+      power_state: POWER_STATE.SHUTDOWN,
+    });
+  });
+
+  it('changes nothing on prep_resize, and fails it when failure is injected by name', async () => {
+    const fake = driver({ failureProbability: { finish_resize: 1 } });
+    const moving = instance();
+    await expect(fake.prepResize(moving)).resolves.toBeUndefined();
+    expect(await fake.listInstances()).toEqual([]);
+    await expect(fake.finishResize(moving, true)).rejects.toThrow(FakeInjectedFailure);
+    expect(await fake.listInstances()).toEqual([]);
+  });
+
+  it('receives a live-migrating guest paused, then runs it after the migration', async () => {
+    const destination = driver();
+    const incoming = instance();
+    const paused = await destination.preLiveMigration(incoming, true);
+    expect(paused).toMatchObject({ uuid: incoming.uuid, power_state: POWER_STATE.PAUSED });
+    expect(await driver().preLiveMigration(incoming, true)).toEqual(paused);
+
+    const running = await destination.postLiveMigrationAtDestination(incoming);
+    expect(running).toMatchObject({ uuid: incoming.uuid, power_state: POWER_STATE.RUNNING });
+    expect(await destination.postLiveMigrationAtDestination(incoming)).toEqual(running);
+    await expect(destination.postLiveMigrationAtDestination(instance())).rejects.toThrow(InstanceNotFound);
+  });
+
+  it('refuses to receive a live migration onto the host that runs the guest', async () => {
+    const fake = driver();
+    const running = instance();
+    await fake.spawn(running);
+    await expect(fake.preLiveMigration(running, false)).rejects.toThrow(InstanceExists);
+    expect(await fake.listInstances()).toMatchObject([{ power_state: POWER_STATE.RUNNING }]);
+  });
+
+  it('copies a live migration in steps, reporting progress up to 100, and leaves the source guest running', async () => {
+    const source = driver({ latencyMs: { live_migration: 300 } });
+    const moving = instance();
+    await source.spawn(moving);
+    const { reported, watching } = monitor();
+
+    await source.liveMigration(moving, DESTINATION, watching);
+    expect(reported[0]).toBe(0);
+    expect(reported.at(-1)).toBe(100);
+    expect(reported.length).toBeGreaterThan(2);
+    expect(reported).toEqual([...reported].sort((a, b) => a - b));
+    expect(await source.listInstances()).toMatchObject([
+      { uuid: moving.uuid, power_state: POWER_STATE.RUNNING },
+    ]);
+  });
+
+  it('stops a live migration an admin cancelled, with MigrationCancelled, the guest still running', async () => {
+    const source = driver({ latencyMs: { live_migration: 60_000 } });
+    const moving = instance();
+    await source.spawn(moving);
+    let control: LiveMigrationControl | null = null;
+    const { reported, watching } = monitor(() => control);
+    const migrating = source.liveMigration(moving, DESTINATION, watching);
+    await expect.poll(() => reported.length).toBeGreaterThan(0);
+    control = 'cancel';
+
+    const error = await migrating.catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(MigrationCancelled);
+    expect(error).toMatchObject({ name: 'MigrationCancelled' });
+    expect(reported).not.toContain(100);
+    expect(await source.listInstances()).toMatchObject([{ power_state: POWER_STATE.RUNNING }]);
+  });
+
+  it('completes a live migration at once when an admin forces it', async () => {
+    // Without force_complete this copy would outlast the test's timeout by far.
+    const source = driver({ latencyMs: { live_migration: 600_000 } });
+    const moving = instance();
+    await source.spawn(moving);
+    let control: LiveMigrationControl | null = null;
+    const { reported, watching } = monitor(() => control);
+    const migrating = source.liveMigration(moving, DESTINATION, watching);
+    await expect.poll(() => reported.length).toBeGreaterThan(0);
+    control = 'force_complete';
+
+    await expect(migrating).resolves.toBeUndefined();
+    expect(reported.at(-1)).toBe(100);
+  });
+
+  it('fails a live migration of a guest it does not have, or one failure is injected into', async () => {
+    const source = driver({ failureProbability: { live_migration: 1 } });
+    const { reported, watching } = monitor();
+    await expect(source.liveMigration(instance(), DESTINATION, watching)).rejects.toThrow(InstanceNotFound);
+    expect(reported).toEqual([]);
+
+    const moving = instance();
+    await source.spawn(moving);
+    await expect(source.liveMigration(moving, DESTINATION, watching)).rejects.toThrow(FakeInjectedFailure);
+    expect(reported).not.toContain(100);
+    expect(await uuids(source)).toEqual([moving.uuid]);
   });
 });

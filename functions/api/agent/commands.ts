@@ -5,19 +5,27 @@ import {
   TaskDoesNotExist,
   TaskTimedOut,
 } from '@aws-sdk/client-sfn';
-import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { and, eq } from 'drizzle-orm';
+import {
+  ChangeMessageVisibilityCommand,
+  DeleteMessageCommand,
+  ReceiveMessageCommand,
+} from '@aws-sdk/client-sqs';
+import { and, desc, eq } from 'drizzle-orm';
+import type { Context } from 'hono';
 import { Hono } from 'hono';
 import * as v from 'valibot';
+import type { PrimaryDb } from '../../../schema/db.ts';
 import {
+  CommandHeartbeat,
+  type CommandHeartbeatAnswer,
   CommandResult,
   ComputeCommandMessage,
   type DeliveredCommand,
 } from '../../../schema/objects/compute-command.ts';
-import { computeCommands, services } from '../../../schema/tables/index.ts';
-import { Conflict, Forbidden, NotFound } from '../../shared/errors.ts';
+import { computeCommands, migrations, services } from '../../../schema/tables/index.ts';
+import { BadRequest, Conflict, Forbidden, NotFound } from '../../shared/errors.ts';
 import type { AppEnv } from '../context.ts';
-import { readJson } from '../middleware/validate.ts';
+import { parseOrBadRequest, readJson } from '../middleware/validate.ts';
 
 const Receive = v.object({
   wait_seconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(20)), 0),
@@ -45,20 +53,97 @@ function isTaskGone(error: unknown): boolean {
   return error instanceof TaskDoesNotExist || error instanceof TaskTimedOut;
 }
 
+async function queueUrlOf(db: PrimaryDb, host: string): Promise<string | null> {
+  const [service] = await db
+    .select({ queue_url: services.queue_url })
+    .from(services)
+    .where(and(eq(services.host, host), eq(services.binary, 'nova-compute'), eq(services.deleted, 0)));
+  return service?.queue_url ?? null;
+}
+
+/** A heartbeat's body is optional: no body (older agents) is the same as `{}`. */
+async function readHeartbeat(c: Context<AppEnv>): Promise<CommandHeartbeat> {
+  const text = await c.req.text();
+  if (text.trim() === '') return {};
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new BadRequest('Malformed request body: expected a JSON document');
+  }
+  return parseOrBadRequest(CommandHeartbeat, body);
+}
+
+/**
+ * Keeps the command's queue message hidden for another visibility timeout, so a long command is not
+ * redelivered while its host is alive. Failing to is not the heartbeat's failure: the workflow has
+ * heard from the host, and a copy delivered meanwhile is ignored by the agent still running the
+ * command (a receipt no longer in flight means exactly that happened), so it is only logged.
+ */
+async function extendVisibility(
+  c: Context<AppEnv>,
+  command: CommandRow,
+  queueUrl: string | null,
+): Promise<void> {
+  if (!queueUrl) return;
+  try {
+    await c.var.sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: queueUrl,
+        ReceiptHandle: command.receipt_handle,
+        VisibilityTimeout: c.var.config.COMMAND_VISIBILITY_TIMEOUT_SECONDS,
+      }),
+    );
+  } catch (error) {
+    console.error(
+      JSON.stringify({
+        level: 'warn',
+        msg: 'could not extend the visibility of a running command',
+        host: command.host,
+        command_id: command.command_id,
+        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      }),
+    );
+  }
+}
+
+/**
+ * A live migration's heartbeat: the progress goes onto the instance's in-flight live-migration row
+ * whose source is this host (the only row this host may touch), and the admin's request comes back.
+ */
+async function liveMigrationControl(
+  db: PrimaryDb,
+  command: CommandRow,
+  progress: number | undefined,
+): Promise<CommandHeartbeatAnswer['control']> {
+  const inFlight = and(
+    eq(migrations.instance_uuid, command.instance_uuid),
+    eq(migrations.migration_type, 'live-migration'),
+    eq(migrations.status, 'migrating'),
+    eq(migrations.source_compute, command.host),
+    eq(migrations.deleted, 0),
+  );
+  if (progress !== undefined) {
+    await db.update(migrations).set({ progress, updated_at: new Date() }).where(inFlight);
+  }
+  const [row] = await db
+    .select({ control: migrations.control })
+    .from(migrations)
+    .where(inFlight)
+    .orderBy(desc(migrations.id))
+    .limit(1);
+  return row?.control ?? null;
+}
+
 export const commandRoutes = new Hono<AppEnv>()
   .post('/receive', async (c) => {
     const request = await readJson(c, Receive);
     const db = c.var.db.$primary;
-    const [service] = await db
-      .select({ queue_url: services.queue_url })
-      .from(services)
-      .where(
-        and(eq(services.host, c.var.host), eq(services.binary, 'nova-compute'), eq(services.deleted, 0)),
-      );
-    if (!service?.queue_url) throw new Conflict(`Host ${c.var.host} is not registered: register first`);
+    const queueUrl = await queueUrlOf(db, c.var.host);
+    if (!queueUrl) throw new Conflict(`Host ${c.var.host} is not registered: register first`);
     const received = await c.var.sqs.send(
       new ReceiveMessageCommand({
-        QueueUrl: service.queue_url,
+        QueueUrl: queueUrl,
         MaxNumberOfMessages: request.max,
         WaitTimeSeconds: request.wait_seconds,
       }),
@@ -72,7 +157,7 @@ export const commandRoutes = new Hono<AppEnv>()
           JSON.stringify({ level: 'error', msg: 'dropping malformed command', host: c.var.host }),
         );
         await c.var.sqs.send(
-          new DeleteMessageCommand({ QueueUrl: service.queue_url, ReceiptHandle: message.ReceiptHandle }),
+          new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }),
         );
         continue;
       }
@@ -95,11 +180,17 @@ export const commandRoutes = new Hono<AppEnv>()
           created_at: now,
         })
         .onDuplicateKeyUpdate({ set: { receipt_handle: message.ReceiptHandle ?? '', updated_at: now } });
-      delivered.push({ command_id: command.command_id, name: command.name, instance: command.instance });
+      delivered.push({
+        command_id: command.command_id,
+        name: command.name,
+        instance: command.instance,
+        params: command.params,
+      });
     }
     return c.json({ commands: delivered });
   })
   .post('/:commandId/heartbeat', async (c) => {
+    const beat = await readHeartbeat(c);
     const command = await commandOfCaller(c, c.req.param('commandId'));
     if (command.status !== 'delivered')
       throw new Conflict(`Command ${command.command_id} is already ${command.status}`);
@@ -110,7 +201,13 @@ export const commandRoutes = new Hono<AppEnv>()
         throw new Conflict(`The workflow no longer waits for command ${command.command_id}`);
       throw error;
     }
-    return c.body(null, 204);
+    const db = c.var.db.$primary;
+    await extendVisibility(c, command, await queueUrlOf(db, c.var.host));
+    if (command.name !== 'live_migration') return c.body(null, 204);
+    const answer: CommandHeartbeatAnswer = {
+      control: await liveMigrationControl(db, command, beat.progress),
+    };
+    return c.json(answer);
   })
   .post('/:commandId/result', async (c) => {
     const result = await readJson(c, CommandResult);
@@ -156,15 +253,10 @@ export const commandRoutes = new Hono<AppEnv>()
         throw error;
       }
     }
-    const [service] = await db
-      .select({ queue_url: services.queue_url })
-      .from(services)
-      .where(
-        and(eq(services.host, c.var.host), eq(services.binary, 'nova-compute'), eq(services.deleted, 0)),
-      );
-    if (service?.queue_url) {
+    const queueUrl = await queueUrlOf(db, c.var.host);
+    if (queueUrl) {
       await c.var.sqs.send(
-        new DeleteMessageCommand({ QueueUrl: service.queue_url, ReceiptHandle: command.receipt_handle }),
+        new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: command.receipt_handle }),
       );
     }
     return c.body(null, 204);

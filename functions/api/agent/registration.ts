@@ -1,9 +1,11 @@
-import { CreateQueueCommand } from '@aws-sdk/client-sqs';
-import { and, eq, sql } from 'drizzle-orm';
+import { CreateQueueCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { and, eq, inArray, isNull, ne, or, sql } from 'drizzle-orm';
 import { Hono } from 'hono';
 import * as v from 'valibot';
+import type { PrimaryDb } from '../../../schema/db.ts';
 import { unsupportedObjectsReason } from '../../../schema/objects/registry.ts';
-import { computeNodes, services } from '../../../schema/tables/index.ts';
+import { computeNodes, instances, migrations, services } from '../../../schema/tables/index.ts';
+import { refreshHostPlacementFacts } from '../../scheduler/placement-facts.ts';
 import { computeQueueName } from '../../shared/aws.ts';
 import { BadRequest, Conflict } from '../../shared/errors.ts';
 import type { AppEnv } from '../context.ts';
@@ -47,6 +49,39 @@ const Report = v.object({
   instances: v.array(v.string()),
 });
 
+// An evacuation that got this far may have started the instance elsewhere; one that failed or was
+// cancelled left the guest here as the only copy.
+const EVACUATED_STATUSES = ['migrating', 'post-migrating', 'done'];
+
+/**
+ * Of the instances a host reports, those evacuated away from it (while it was down) that no longer
+ * live on it: their local guests are stale copies the agent destroys. An instance evacuated and later
+ * moved back is this host's again, so it is not listed.
+ */
+async function evacuatedFrom(db: PrimaryDb, host: string, reported: string[]): Promise<string[]> {
+  if (reported.length === 0) return [];
+  const rows = await db
+    .selectDistinct({ uuid: migrations.instance_uuid })
+    .from(migrations)
+    .leftJoin(instances, eq(instances.uuid, migrations.instance_uuid))
+    .where(
+      and(
+        eq(migrations.migration_type, 'evacuation'),
+        eq(migrations.source_compute, host),
+        inArray(migrations.status, EVACUATED_STATUSES),
+        eq(migrations.deleted, 0),
+        inArray(migrations.instance_uuid, reported),
+        or(
+          isNull(instances.uuid),
+          ne(instances.deleted, 0),
+          isNull(instances.host),
+          ne(instances.host, host),
+        ),
+      ),
+    );
+  return rows.map((row) => row.uuid);
+}
+
 export const registrationRoutes = new Hono<AppEnv>()
   .post('/register', async (c) => {
     const body = await readJson(c, Register);
@@ -54,11 +89,20 @@ export const registrationRoutes = new Hono<AppEnv>()
       throw new BadRequest(`host: the credential is for ${c.var.host}, not ${body.host}`);
     const unsupported = unsupportedObjectsReason(body.supported_objects);
     if (unsupported) throw new BadRequest(unsupported);
-    // CreateQueue is idempotent for identical attributes, so re-registering is safe.
+    // CreateQueue is idempotent for identical attributes, so re-registering is safe. The visibility
+    // timeout is set apart: CreateQueue refuses an existing queue whose value differs, and a changed
+    // COMMAND_VISIBILITY_TIMEOUT_SECONDS must reach queues created before the change.
     const queue = await c.var.sqs.send(
       new CreateQueueCommand({
         QueueName: computeQueueName(c.var.config, body.host),
-        Attributes: { FifoQueue: 'true', ContentBasedDeduplication: 'false', VisibilityTimeout: '120' },
+        Attributes: { FifoQueue: 'true', ContentBasedDeduplication: 'false' },
+      }),
+    );
+    if (!queue.QueueUrl) throw new Error(`SQS created the command queue of host ${body.host} without a URL`);
+    await c.var.sqs.send(
+      new SetQueueAttributesCommand({
+        QueueUrl: queue.QueueUrl,
+        Attributes: { VisibilityTimeout: String(c.var.config.COMMAND_VISIBILITY_TIMEOUT_SECONDS) },
       }),
     );
     const db = c.var.db.$primary;
@@ -70,7 +114,7 @@ export const registrationRoutes = new Hono<AppEnv>()
         binary: COMPUTE_BINARY,
         topic: 'compute',
         availability_zone: body.availability_zone,
-        queue_url: queue.QueueUrl ?? null,
+        queue_url: queue.QueueUrl,
         supported_objects: body.supported_objects,
         last_seen_at: now,
         created_at: now,
@@ -78,7 +122,7 @@ export const registrationRoutes = new Hono<AppEnv>()
       .onDuplicateKeyUpdate({
         set: {
           availability_zone: body.availability_zone,
-          queue_url: queue.QueueUrl ?? null,
+          queue_url: queue.QueueUrl,
           supported_objects: body.supported_objects,
           last_seen_at: now,
           updated_at: now,
@@ -108,6 +152,8 @@ export const registrationRoutes = new Hono<AppEnv>()
         ...resources,
       })
       .onDuplicateKeyUpdate({ set: { ...resources, service_id: service.id, updated_at: now } });
+    // The node took its service's zone; its aggregates and dedications may say more.
+    await refreshHostPlacementFacts(db, [body.host]);
     return c.json({ host: body.host, report_interval_seconds: c.var.config.REPORT_INTERVAL_SECONDS });
   })
   .post('/report', async (c) => {
@@ -132,5 +178,5 @@ export const registrationRoutes = new Hono<AppEnv>()
         updated_at: now,
       })
       .where(and(eq(computeNodes.host, c.var.host), eq(computeNodes.deleted, 0)));
-    return c.body(null, 204);
+    return c.json({ evacuated: await evacuatedFrom(db, c.var.host, report.instances) });
   });
