@@ -142,10 +142,9 @@ export class FakeDriver implements VirtDriver {
     await this.existing(instance.uuid);
     const latency = this.options.latencyMs?.live_migration ?? 0;
     const started = Date.now();
+    // The admin's request is read before the copy is over, so one heard while the command still
+    // waited its turn counts too.
     for (;;) {
-      const elapsed = Date.now() - started;
-      if (elapsed >= latency) break;
-      monitor.progress(Math.floor((elapsed * 100) / latency));
       const control = monitor.control();
       if (control === 'cancel') {
         throw new MigrationCancelled(
@@ -153,6 +152,9 @@ export class FakeDriver implements VirtDriver {
         );
       }
       if (control === 'force_complete') break;
+      const elapsed = Date.now() - started;
+      if (elapsed >= latency) break;
+      monitor.progress(Math.floor((elapsed * 100) / latency));
       await delay(Math.min(CONTROL_CHECK_MS, latency - elapsed));
     }
     this.injectFailure('live_migration', instance.uuid);

@@ -273,6 +273,15 @@ describe('FakeDriver migration operations', () => {
     expect(await source.listInstances()).toMatchObject([{ power_state: POWER_STATE.RUNNING }]);
   });
 
+  it('cancels even a copy too quick to notice, when the cancel was heard before it started', async () => {
+    const source = driver();
+    const moving = instance();
+    await source.spawn(moving);
+    const { reported, watching } = monitor(() => 'cancel');
+    await expect(source.liveMigration(moving, DESTINATION, watching)).rejects.toThrow(MigrationCancelled);
+    expect(reported).toEqual([]);
+  });
+
   it('completes a live migration at once when an admin forces it', async () => {
     // Without force_complete this copy would outlast the test's timeout by far.
     const source = driver({ latencyMs: { live_migration: 600_000 } });
