@@ -60,7 +60,7 @@ async function reserve(
   if (updated.rowsAffected !== 1) throw new GenerationMoved();
 }
 
-export type ClaimOutcome = 'claimed' | 'generation_moved' | 'no_longer_fits';
+export type ClaimOutcome = 'claimed' | 'no_longer_fits';
 
 /**
  * Claims `host` for the request. First optimistically: one transaction whose UPDATE is conditional on
@@ -116,15 +116,17 @@ const CANDIDATES_PER_DECISION = 10;
 
 /**
  * Decides and claims: walks the ranked destinations, moving to the next one when a host can no longer
- * take the request, and decides afresh (bounded) when every candidate filled up meanwhile.
+ * take the request, and decides afresh (bounded) when every candidate filled up meanwhile. When nothing
+ * contends that is two round trips of reads (policies with earlier claims, then candidates) and the
+ * claim's transaction.
  */
 export async function scheduleAndClaim(
   db: PrimaryDb,
   spec: RequestSpec,
   options: Pick<SelectOptions, 'now' | 'serviceDownTimeSeconds'>,
 ): Promise<Placement> {
-  const active = await loadActivePolicies(db);
-  const earlier = await earlierClaim(db, spec);
+  // Independent reads, so one round trip's wait.
+  const [active, earlier] = await Promise.all([loadActivePolicies(db), earlierClaim(db, spec)]);
   if (earlier) return { host: earlier, ...choosePolicy(active, spec), attempts: 0 };
   let attempts = 0;
   let last: Decision | undefined;

@@ -10,6 +10,7 @@ import {
 } from '../../schema/tables/index.ts';
 import { Conflict, NotFound } from '../shared/errors.ts';
 import { selectHosts } from './host-query.ts';
+import { refreshHostPlacementFacts, writeHostPlacementFacts } from './placement-facts.ts';
 
 export interface DedicationTarget {
   project_id: string;
@@ -96,6 +97,7 @@ export async function dedicate(db: PrimaryDb, target: DedicationTarget) {
       })
       .$returningId();
     if (!created) throw new Conflict('the dedication was not recorded');
+    await writeHostPlacementFacts(tx, hosts);
     return {
       id: created.id,
       project_id: target.project_id,
@@ -108,9 +110,25 @@ export async function dedicate(db: PrimaryDb, target: DedicationTarget) {
 
 /** Ends a dedication; the hosts take every project again. */
 export async function undedicate(db: PrimaryDb, id: number): Promise<void> {
-  const result = await db
-    .update(dedicatedHosts)
-    .set({ deleted: id, deleted_at: new Date() })
-    .where(and(eq(dedicatedHosts.id, id), eq(dedicatedHosts.deleted, 0)));
-  if (result.rowsAffected === 0) throw new NotFound(`Dedication ${id} could not be found.`);
+  const hosts = await db.transaction(async (tx) => {
+    const [dedication] = await tx
+      .select()
+      .from(dedicatedHosts)
+      .where(and(eq(dedicatedHosts.id, id), eq(dedicatedHosts.deleted, 0)))
+      .for('update');
+    if (!dedication) throw new NotFound(`Dedication ${id} could not be found.`);
+    await tx
+      .update(dedicatedHosts)
+      .set({ deleted: id, deleted_at: new Date() })
+      .where(eq(dedicatedHosts.id, id));
+    if (dedication.host !== null) return [dedication.host];
+    const members = await tx
+      .select({ host: aggregateHosts.host })
+      .from(aggregateHosts)
+      .where(
+        and(eq(aggregateHosts.aggregate_id, dedication.aggregate_id ?? 0), eq(aggregateHosts.deleted, 0)),
+      );
+    return members.map((member) => member.host);
+  });
+  await refreshHostPlacementFacts(db, hosts);
 }

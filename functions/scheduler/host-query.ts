@@ -1,49 +1,19 @@
 import { and, eq, type SQL, sql } from 'drizzle-orm';
-import {
-  aggregateHosts,
-  aggregateMetadata,
-  computeNodes,
-  dedicatedHosts,
-  services,
-} from '../../schema/tables/index.ts';
+import { computeNodes, services } from '../../schema/tables/index.ts';
 import type { Reader } from './host-facts.ts';
-import type { HostState } from './request-spec.ts';
 
-// The host rows the scheduler decides on, with what aggregates and dedications change about them.
-// Both come from small derived tables joined once per query (not correlated per host), so the
-// candidate query stays one scan of compute_nodes however many hosts there are.
-
-/** The lowest allocation ratio any of a host's aggregates sets (Nova's Aggregate{Ram,Core,Disk}Filter). */
-const aggregateRatios = sql`(SELECT ${aggregateHosts.host} AS host,
-    MIN(CASE WHEN ${aggregateMetadata.key} = 'cpu_allocation_ratio' THEN ${aggregateMetadata.value} + 0 END) AS cpu,
-    MIN(CASE WHEN ${aggregateMetadata.key} = 'ram_allocation_ratio' THEN ${aggregateMetadata.value} + 0 END) AS ram,
-    MIN(CASE WHEN ${aggregateMetadata.key} = 'disk_allocation_ratio' THEN ${aggregateMetadata.value} + 0 END) AS disk
-  FROM ${aggregateHosts} JOIN ${aggregateMetadata}
-    ON ${aggregateMetadata.aggregate_id} = ${aggregateHosts.aggregate_id} AND ${aggregateMetadata.deleted} = 0
-  WHERE ${aggregateHosts.deleted} = 0
-    AND ${aggregateMetadata.key} IN ('cpu_allocation_ratio', 'ram_allocation_ratio', 'disk_allocation_ratio')
-  GROUP BY ${aggregateHosts.host}) AS agg_ratios`;
-
-/** host → the project it is dedicated to, directly or through one of its aggregates. */
-const dedications = sql`(SELECT dedicated.host AS host, MIN(dedicated.project_id) AS project_id FROM (
-    SELECT ${dedicatedHosts.host} AS host, ${dedicatedHosts.project_id} AS project_id FROM ${dedicatedHosts}
-    WHERE ${dedicatedHosts.deleted} = 0 AND ${dedicatedHosts.host} IS NOT NULL
-    UNION ALL
-    SELECT ${aggregateHosts.host} AS host, ${dedicatedHosts.project_id} AS project_id
-    FROM ${dedicatedHosts} JOIN ${aggregateHosts}
-      ON ${aggregateHosts.aggregate_id} = ${dedicatedHosts.aggregate_id} AND ${aggregateHosts.deleted} = 0
-    WHERE ${dedicatedHosts.deleted} = 0
-  ) AS dedicated GROUP BY dedicated.host) AS dedications`;
+// The host rows the scheduler decides on. What aggregates and dedications change about a host is kept
+// on its compute node (functions/scheduler/placement-facts.ts), so the candidate query reads one node
+// row and its service per host, in index order when it is ordered by free RAM.
 
 export const effectiveRatio = {
-  cpu: sql`COALESCE(agg_ratios.cpu, ${computeNodes.cpu_allocation_ratio})`,
-  ram: sql`COALESCE(agg_ratios.ram, ${computeNodes.ram_allocation_ratio})`,
-  disk: sql`COALESCE(agg_ratios.disk, ${computeNodes.disk_allocation_ratio})`,
+  cpu: sql`COALESCE(${computeNodes.aggregate_cpu_allocation_ratio}, ${computeNodes.cpu_allocation_ratio})`,
+  ram: sql`COALESCE(${computeNodes.aggregate_ram_allocation_ratio}, ${computeNodes.ram_allocation_ratio})`,
+  disk: sql`COALESCE(${computeNodes.aggregate_disk_allocation_ratio}, ${computeNodes.disk_allocation_ratio})`,
 };
 
-export const dedicatedTo = sql`dedications.project_id`;
-
-export const freeRamSql = sql`${computeNodes.memory_mb} * ${effectiveRatio.ram} - ${computeNodes.memory_mb_used}`;
+/** The indexed column itself (not its expression), so that ordering by it can read the index. */
+export const freeRamSql = sql`${computeNodes.free_ram_mb}`;
 
 const HOST_FIELDS = {
   id: computeNodes.id,
@@ -69,22 +39,16 @@ const HOST_FIELDS = {
   last_seen_at: services.last_seen_at,
   queue_url: services.queue_url,
   supported_objects: services.supported_objects,
-  dedicated_to: sql<string | null>`${dedicatedTo}`,
+  dedicated_to: computeNodes.dedicated_to,
+  filter_tenant_ids: computeNodes.filter_tenant_ids,
 };
 
-/** Live compute nodes with their service, effective ratios and dedication, narrowed by `where`. */
+/** Live compute nodes with their service and placement facts, narrowed by `where`. */
 export function selectHosts(db: Reader, where: SQL | undefined) {
   return db
     .select(HOST_FIELDS)
     .from(computeNodes)
     .innerJoin(services, and(eq(services.id, computeNodes.service_id), eq(services.deleted, 0)))
-    .leftJoin(aggregateRatios, sql`agg_ratios.host = ${computeNodes.host}`)
-    .leftJoin(dedications, sql`dedications.host = ${computeNodes.host}`)
     .where(and(eq(computeNodes.deleted, 0), where))
     .$dynamic();
-}
-
-/** Rows come back typed by the driver; this only pins the shape for the rest of the scheduler. */
-export function toHostState(row: Awaited<ReturnType<typeof selectHosts>>[number]): HostState {
-  return row;
 }

@@ -57,6 +57,8 @@ export interface HostState {
   supported_objects: Record<string, string>;
   /** The project this host is dedicated to (directly or through an aggregate), if any. */
   dedicated_to: string | null;
+  /** The projects its aggregates' `filter_tenant_id` admit, comma-separated; null when it takes any. */
+  filter_tenant_ids: string | null;
 }
 
 export function freeRamMb(host: HostState): number {

@@ -2,6 +2,7 @@ import { and, asc, desc, eq, type SQL } from 'drizzle-orm';
 import { computeNodes } from '../../schema/tables/index.ts';
 import type { FilterContext, HostFilter } from './filters/filter.ts';
 import { FILTERS_BY_NAME } from './filters/index.ts';
+import { retryFilter } from './filters/retry.ts';
 import { type FactKind, type HostFacts, loadHostFacts, type Reader } from './host-facts.ts';
 import { selectHosts } from './host-query.ts';
 import {
@@ -76,7 +77,12 @@ function pipeline(policy: Policy, options: SelectOptions): Pipeline {
       serviceDownTimeSeconds: options.serviceDownTimeSeconds,
       settings: policy.settings,
     },
-    filters: policy.filters.flatMap((name) => FILTERS_BY_NAME.get(name) ?? []),
+    // Hosts to ignore are never candidates, whatever the policy (Nova's host manager dropped them before
+    // any filter ran): a move must leave its source.
+    filters: [
+      ...(policy.filters.includes(retryFilter.name) ? [] : [retryFilter]),
+      ...policy.filters.flatMap((name) => FILTERS_BY_NAME.get(name) ?? []),
+    ],
     weighers: policy.weighers.flatMap(({ name, multiplier }) => {
       const weigher = WEIGHERS_BY_NAME.get(name);
       return weigher ? [{ weigher, multiplier }] : [];
@@ -137,10 +143,13 @@ function weigh(
   return destinations.sort((a, b) => b.weight - a.weight);
 }
 
+// Ties break by id in the weigher's own direction: an index on the weigher's column ends with the
+// primary key, so it serves the whole ORDER BY and the query stops reading at its LIMIT.
 function preOrder(weighers: Pipeline['weighers']): SQL[] {
   const first = weighers.find(({ weigher, multiplier }) => weigher.sql !== undefined && multiplier !== 0);
   if (!first?.weigher.sql) return [asc(computeNodes.id)];
-  return [first.multiplier > 0 ? desc(first.weigher.sql) : asc(first.weigher.sql), asc(computeNodes.id)];
+  const direction = first.multiplier > 0 ? desc : asc;
+  return [direction(first.weigher.sql), direction(computeNodes.id)];
 }
 
 /** Why each host (up to EXPLAIN_LIMIT, SQL filters included) fails the policy. */

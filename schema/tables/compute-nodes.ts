@@ -1,4 +1,15 @@
-import { bigint, double, index, int, json, mysqlTable, uniqueIndex, varchar } from 'drizzle-orm/mysql-core';
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  double,
+  index,
+  int,
+  json,
+  mysqlTable,
+  text,
+  uniqueIndex,
+  varchar,
+} from 'drizzle-orm/mysql-core';
 import { id, softDelete, timestamps } from './columns.ts';
 
 export interface HostMetric {
@@ -17,7 +28,10 @@ export const computeNodes = mysqlTable(
     hypervisor_hostname: varchar('hypervisor_hostname', { length: 255 }).notNull(),
     hypervisor_type: varchar('hypervisor_type', { length: 255 }).notNull(),
     hypervisor_version: int('hypervisor_version').notNull(),
-    /** Copied from the service so that the scheduler can filter zones in SQL. */
+    /**
+     * The host's zone: its aggregate's `availability_zone` metadata, else its service's. Registration
+     * writes the service's, then functions/scheduler/placement-facts.ts applies the aggregate's.
+     */
     availability_zone: varchar('availability_zone', { length: 255 }).notNull().default('nova'),
     vcpus: int('vcpus').notNull(),
     memory_mb: int('memory_mb').notNull(),
@@ -31,6 +45,22 @@ export const computeNodes = mysqlTable(
     cpu_allocation_ratio: double('cpu_allocation_ratio').notNull().default(16),
     ram_allocation_ratio: double('ram_allocation_ratio').notNull().default(1.5),
     disk_allocation_ratio: double('disk_allocation_ratio').notNull().default(1),
+    // What aggregates and dedications decide about the host, copied here by
+    // functions/scheduler/placement-facts.ts whenever they change, so the scheduler's candidate query
+    // reads one row per host instead of joining derived tables.
+    /** The lowest `*_allocation_ratio` metadata of the host's aggregates; null when none sets it. */
+    aggregate_cpu_allocation_ratio: double('aggregate_cpu_allocation_ratio'),
+    aggregate_ram_allocation_ratio: double('aggregate_ram_allocation_ratio'),
+    aggregate_disk_allocation_ratio: double('aggregate_disk_allocation_ratio'),
+    /** The project the host is dedicated to, directly or through one of its aggregates. */
+    dedicated_to: varchar('dedicated_to', { length: 64 }),
+    /** The projects the host's aggregates' `filter_tenant_id` lists admit, comma-separated; null: any. */
+    filter_tenant_ids: text('filter_tenant_ids'),
+    /** RAM left to claim with the ratio in effect: what the RAM weigher orders by, so it is indexed. */
+    free_ram_mb: double('free_ram_mb').generatedAlwaysAs(
+      sql`memory_mb * COALESCE(aggregate_ram_allocation_ratio, ram_allocation_ratio) - memory_mb_used`,
+      { mode: 'stored' },
+    ),
     metrics: json('metrics').$type<HostMetric[]>().notNull(),
     /** Bumped by every claim and release, so readers can tell a stale view of the host. */
     generation: bigint('generation', { mode: 'number', unsigned: true }).notNull().default(0),
@@ -43,7 +73,9 @@ export const computeNodes = mysqlTable(
       t.hypervisor_hostname,
       t.deleted,
     ),
-    index('compute_nodes_az_idx').on(t.availability_zone, t.deleted),
+    // Both let the candidate query read hosts in the RAM weigher's order and stop at its LIMIT.
+    index('compute_nodes_free_ram_idx').on(t.deleted, t.free_ram_mb),
+    index('compute_nodes_az_free_ram_idx').on(t.availability_zone, t.deleted, t.free_ram_mb),
   ],
 );
 

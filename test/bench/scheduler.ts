@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { type Connection, createConnection } from 'mysql2/promise';
 import { releaseClaims, scheduleAndClaim } from '../../functions/scheduler/claims.ts';
+import { refreshHostPlacementFacts } from '../../functions/scheduler/placement-facts.ts';
 import type { RequestSpec } from '../../functions/scheduler/request-spec.ts';
 import { startPsdbBridge } from '../../infra/local/psdb-bridge.ts';
 import { createDatabase, type PrimaryDb } from '../../schema/db.ts';
@@ -41,14 +42,18 @@ async function mariadbPort(primaryUrl: string): Promise<number> {
   return Number(row.port);
 }
 
-/** Hosts in ZONES zones, a fifth of them in aggregates (some with their own ratios), filled 0–90 %. */
-async function populate(connection: Connection, hosts: number): Promise<void> {
+/**
+ * Hosts in ZONES zones, filled 0–90 %; a fifth of them in aggregates: some aggregates set their own RAM
+ * ratio, some isolate tenants (admitting the bench's project), some are dedicated to another project.
+ */
+async function populate(db: PrimaryDb, connection: Connection, hosts: number): Promise<void> {
   for (const table of [
     'compute_nodes',
     'services',
     'aggregates',
     'aggregate_hosts',
     'aggregate_metadata',
+    'dedicated_hosts',
     'resource_claims',
   ]) {
     await connection.query(`TRUNCATE TABLE \`${table}\``);
@@ -106,12 +111,26 @@ async function populate(connection: Connection, hosts: number): Promise<void> {
         [a],
       );
     }
+    if (a % 5 === 0) {
+      await connection.query(
+        "INSERT INTO aggregate_metadata (aggregate_id, `key`, value, created_at) VALUES (?, 'filter_tenant_id', 'bench-project, other-project', UTC_TIMESTAMP(3))",
+        [a],
+      );
+    }
+    if (a % 7 === 0) {
+      await connection.query(
+        "INSERT INTO dedicated_hosts (project_id, aggregate_id, created_at) VALUES ('other-project', ?, UTC_TIMESTAMP(3))",
+        [a],
+      );
+    }
   }
-  const memberships: unknown[][] = [];
-  for (let i = 0; i < hosts; i += 5) memberships.push([(i % AGGREGATES) + 1, `bench-${i}`, new Date()]);
+  const members: string[] = [];
+  for (let i = 0; i < hosts; i += 5) members.push(`bench-${i}`);
   await connection.query('INSERT INTO aggregate_hosts (aggregate_id, host, created_at) VALUES ?', [
-    memberships,
+    members.map((host, index) => [(index % AGGREGATES) + 1, host, new Date()]),
   ]);
+  for (let start = 0; start < members.length; start += 1_000)
+    await refreshHostPlacementFacts(db, members.slice(start, start + 1_000));
 }
 
 function benchSpec(random: () => number): RequestSpec {
@@ -141,7 +160,7 @@ async function decide(db: PrimaryDb, spec: RequestSpec): Promise<number> {
 }
 
 async function decisionLatency(db: PrimaryDb, connection: Connection, hosts: number): Promise<Figure[]> {
-  await populate(connection, hosts);
+  await populate(db, connection, hosts);
   const random = seeded(7);
   for (let i = 0; i < 10; i++) await decide(db, benchSpec(random));
   const samples: number[] = [];
@@ -165,7 +184,7 @@ async function decisionLatency(db: PrimaryDb, connection: Connection, hosts: num
 }
 
 async function concurrentDecisions(db: PrimaryDb, connection: Connection): Promise<Figure> {
-  await populate(connection, 1_000);
+  await populate(db, connection, 1_000);
   const random = seeded(11);
   const workers = 8;
   const perWorker = 50;
@@ -190,6 +209,11 @@ async function concurrentDecisions(db: PrimaryDb, connection: Connection): Promi
   };
 }
 
+async function waitGone(client: BenchClient, id: string): Promise<void> {
+  while ((await client.request('GET', `/v3/servers/${id}`)).status !== 404)
+    await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
 /** POST /v3/servers for `boots` servers at once; the time until the last is ACTIVE. */
 async function concurrentBoots(context: SchedulerBenchContext, boots: number): Promise<Figure> {
   const client = new BenchClient(context.apiUrl);
@@ -201,6 +225,8 @@ async function concurrentBoots(context: SchedulerBenchContext, boots: number): P
   await Promise.all(ids.map((id) => client.waitActive(id, 20)));
   const seconds = (performance.now() - started) / 1000;
   await Promise.all(ids.map((id) => client.request('DELETE', `/v3/servers/${id}`)));
+  // Gone before the next figure is measured, and their room back in the fleet.
+  await Promise.all(ids.map((id) => waitGone(client, id)));
   return {
     name: `boot: ${boots} concurrent boots → all ACTIVE throughput`,
     value: round(boots / seconds, 1),
@@ -209,10 +235,17 @@ async function concurrentBoots(context: SchedulerBenchContext, boots: number): P
   };
 }
 
-/** Scheduler figures: decision latency at 100 / 1,000 / 10,000 hosts, and concurrent throughput. */
-export async function schedulerBench(context: SchedulerBenchContext): Promise<Figure[]> {
-  const port = await mariadbPort(context.primaryUrl);
-  const connection = await createConnection({ host: '127.0.0.1', port, user: 'root', timezone: 'Z' });
+/**
+ * Decision latency at 100 / 1,000 / 10,000 hosts and concurrent decision throughput, in a scratch
+ * database on the MariaDB server at `mysqlPort`.
+ */
+export async function schedulerDecisionBench(mysqlPort: number): Promise<Figure[]> {
+  const connection = await createConnection({
+    host: '127.0.0.1',
+    port: mysqlPort,
+    user: 'root',
+    timezone: 'Z',
+  });
   const figures: Figure[] = [];
   try {
     await connection.query(`CREATE DATABASE IF NOT EXISTS \`${SCRATCH_DATABASE}\``);
@@ -220,7 +253,7 @@ export async function schedulerBench(context: SchedulerBenchContext): Promise<Fi
     await applyMigrations(connection);
     const password = randomBytes(12).toString('hex');
     const bridge = await startPsdbBridge({
-      mysqlPort: port,
+      mysqlPort,
       database: SCRATCH_DATABASE,
       username: 'bench',
       password,
@@ -236,6 +269,12 @@ export async function schedulerBench(context: SchedulerBenchContext): Promise<Fi
     await connection.query(`DROP DATABASE IF EXISTS \`${SCRATCH_DATABASE}\``).catch(() => undefined);
     await connection.end();
   }
+  return figures;
+}
+
+/** Scheduler figures: decisions against a scratch fleet, then concurrent boots through the stack. */
+export async function schedulerBench(context: SchedulerBenchContext): Promise<Figure[]> {
+  const figures = await schedulerDecisionBench(await mariadbPort(context.primaryUrl));
   figures.push(await concurrentBoots(context, 50));
   return figures;
 }

@@ -3,6 +3,7 @@ import type { Context } from 'hono';
 import * as v from 'valibot';
 import type { PrimaryDb } from '../../../schema/db.ts';
 import { aggregateHosts, aggregateMetadata, aggregates, services } from '../../../schema/tables/index.ts';
+import { refreshHostPlacementFacts } from '../../scheduler/placement-facts.ts';
 import { BadRequest, Conflict, isDuplicateKey, NotFound } from '../../shared/errors.ts';
 import type { AppEnv } from '../context.ts';
 import { authorize } from '../policy.ts';
@@ -274,7 +275,10 @@ export const aggregatesExtension = defineExtension({
         if (update.availability_zone !== undefined) {
           await setMetadata(db, row.id, { [ZONE_KEY]: update.availability_zone });
         }
-        return c.json({ aggregate: await detail(db, await findAggregate(db, String(row.id))) });
+        const view = await detail(db, await findAggregate(db, String(row.id)));
+        // The scheduler reads each host's zone from its compute node.
+        await refreshHostPlacementFacts(db, view?.hosts ?? []);
+        return c.json({ aggregate: view });
       },
     }),
     route({
@@ -317,7 +321,14 @@ export const aggregatesExtension = defineExtension({
         if (body.add_host) await addHost(c, row, body.add_host.host);
         if (body.remove_host) await removeHost(c, row, body.remove_host.host);
         if (body.set_metadata) await setMetadata(db, row.id, body.set_metadata.metadata);
-        return c.json({ aggregate: await detail(db, row) }, body.set_metadata ? 200 : 202);
+        const view = await detail(db, row);
+        // Membership and metadata decide zones, ratios, dedications and tenancy, which the scheduler
+        // reads from each host's compute node.
+        await refreshHostPlacementFacts(db, [
+          ...(view?.hosts ?? []),
+          ...(body.remove_host ? [body.remove_host.host] : []),
+        ]);
+        return c.json({ aggregate: view }, body.set_metadata ? 200 : 202);
       },
     }),
   ],

@@ -1,5 +1,5 @@
-import { sql } from 'drizzle-orm';
-import { dedicatedTo } from '../host-query.ts';
+import { eq, isNull, or } from 'drizzle-orm';
+import { computeNodes } from '../../../schema/tables/index.ts';
 import { wantsDedicatedHost } from '../request-spec.ts';
 import type { HostFilter } from './filter.ts';
 
@@ -12,8 +12,8 @@ export const dedicatedHostsFilter: HostFilter = {
   hints: [],
   sql: (spec) =>
     wantsDedicatedHost(spec)
-      ? sql`${dedicatedTo} = ${spec.project_id}`
-      : sql`(${dedicatedTo} IS NULL OR ${dedicatedTo} = ${spec.project_id})`,
+      ? eq(computeNodes.dedicated_to, spec.project_id)
+      : or(isNull(computeNodes.dedicated_to), eq(computeNodes.dedicated_to, spec.project_id)),
   passes(host, spec) {
     if (host.dedicated_to !== null && host.dedicated_to !== spec.project_id)
       return `the host is dedicated to project ${host.dedicated_to}`;
