@@ -116,16 +116,15 @@ export async function ensureUsageRows(
  * Reserves `deltas` for the project: one conditional UPDATE per resource (`in_use + n <= limit`), so
  * two concurrent requests can never both take the last unit. Call it inside the transaction that
  * writes what the quota pays for: a refusal throws OverQuota and rolls the whole write back.
- * `limits` null means the caller is not held to limits (usage is still counted).
  */
 export async function reserveQuota(
   tx: Writer,
   projectId: string,
   deltas: QuotaDeltas,
-  limits: QuotaLimits | null,
+  limits: QuotaLimits,
 ): Promise<void> {
   for (const [resource, amount] of nonZero(deltas)) {
-    const limit = limits?.[resource] ?? -1;
+    const limit = limits[resource];
     const result = await tx
       .update(quotaUsages)
       .set({ in_use: sql`${quotaUsages.in_use} + ${amount}`, updated_at: new Date() })
@@ -192,6 +191,27 @@ export async function reserveKeyPairQuota(db: PrimaryDb, projectId: string): Pro
 
 export async function releaseKeyPairQuota(db: Writer, projectId: string): Promise<void> {
   await releaseQuota(db, projectId, { key_pairs: 1 });
+}
+
+/**
+ * Makes every limit of the project unlimited (-1) where the project has no limit of its own yet. The
+ * cloud's admin project gets this at bootstrap: admins are held to quotas like everyone else, and
+ * their project's are unlimited as data an operator sees in os-quota-sets and can change (a limit
+ * set with PUT is kept; a deleted quota set is granted again at the next bootstrap).
+ */
+export async function grantUnlimitedQuotas(db: Writer, projectId: string): Promise<void> {
+  const now = new Date();
+  await db
+    .insert(quotas)
+    .ignore()
+    .values(
+      QUOTA_RESOURCES.map((resource) => ({
+        project_id: projectId,
+        resource,
+        hard_limit: -1,
+        created_at: now,
+      })),
+    );
 }
 
 /** Drops the project's own limits: it falls back to the quota class defaults. */

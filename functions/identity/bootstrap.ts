@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import type { PrimaryDb } from '../../schema/db.ts';
 import { projects, roleAssignments, roles, users } from '../../schema/tables/index.ts';
+import { grantUnlimitedQuotas } from '../compute/quotas.ts';
 import { hashPassword } from './passwords.ts';
 
 export const BOOTSTRAP_ROLES = ['admin', 'member'] as const;
@@ -41,6 +42,7 @@ export async function bootstrapIdentity(
     await Promise.all(BOOTSTRAP_ROLES.map(async (name) => [name, await ensureRole(db, name)] as const)),
   );
   const projectId = await ensureProject(db, options.adminProject);
+  await grantUnlimitedQuotas(db, projectId);
   const passwordHash = await hashPassword(options.adminPassword);
   await db
     .insert(users)

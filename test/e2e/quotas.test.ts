@@ -1,7 +1,15 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { instances, quotaUsages } from '../../schema/tables/index.ts';
-import { call, login, primaryDb, waitForServer } from '../helpers/api.ts';
+import { QUOTA_RESOURCES } from '../../functions/compute/quotas.ts';
+import {
+  instances,
+  projects,
+  quotaUsages,
+  roleAssignments,
+  roles,
+  users,
+} from '../../schema/tables/index.ts';
+import { call, login, primaryDb, stackInfo, waitForServer } from '../helpers/api.ts';
 import { createMember } from '../helpers/identity.ts';
 
 const IMAGE = '70a599e0-31e7-49b7-b260-868f441e862b';
@@ -224,6 +232,57 @@ describe('quotas', () => {
     expect(response.status).toBe(413);
     expect(response.body.overLimit.message).toMatch(/metadata_items/);
     expect(await instancesInUse(projectId)).toBe(0);
+  });
+
+  it("shows the admin project's unlimited quotas as data, and holds an admin of another project to its quota", async () => {
+    const db = primaryDb();
+    const [adminProject] = await db
+      .select({ id: projects.id })
+      .from(projects)
+      .where(eq(projects.name, stackInfo().admin.project));
+    const unlimited = await call<{ quota_set: Record<string, number | string> }>(
+      'GET',
+      `/v3/os-quota-sets/${adminProject?.id}`,
+      { token: admin },
+    );
+    expect(unlimited.status).toBe(200);
+    const { id, ...limits } = unlimited.body.quota_set;
+    expect(id).toBe(adminProject?.id);
+    expect(Object.keys(limits).sort()).toEqual([...QUOTA_RESOURCES].sort());
+    expect(Object.values(limits).every((limit) => limit === -1)).toBe(true);
+
+    // An admin's role does not lift its project's limits: only the admin project's data does.
+    const name = `quota-admin-${crypto.randomUUID().slice(0, 8)}`;
+    const { projectId: otherProject } = await createMember(name, 'quota-admin-password');
+    const [user] = await db.select({ id: users.id }).from(users).where(eq(users.name, name));
+    const [adminRole] = await db.select({ id: roles.id }).from(roles).where(eq(roles.name, 'admin'));
+    await db.insert(roleAssignments).values({
+      user_id: user?.id ?? '',
+      project_id: otherProject,
+      role_id: adminRole?.id ?? '',
+      created_at: new Date(),
+    });
+    const otherAdmin = await login(name, 'quota-admin-password');
+    expect((await call('GET', '/v3/os-hypervisors', { token: otherAdmin })).status).toBe(200);
+    await call('PUT', `/v3/os-quota-sets/${otherProject}`, {
+      token: admin,
+      body: { quota_set: { instances: 1 } },
+    });
+    const boot = (serverName: string) =>
+      call<{ server?: { id: string } }>('POST', '/v3/servers', {
+        token: otherAdmin,
+        body: { server: { name: serverName, image_ref: IMAGE, flavor_ref: '1', availability_zone: 'az-2' } },
+      });
+    const first = await boot('within-quota');
+    expect(first.status).toBe(202);
+    const second = await boot('over-quota');
+    expect(second.status).toBe(413);
+    expect(second.body).toHaveProperty(
+      'overLimit.message',
+      expect.stringMatching(/Quota exceeded for instances/),
+    );
+    await deleteAll(otherAdmin, [first.body.server?.id ?? '']);
+    await call('DELETE', `/v3/os-quota-sets/${otherProject}`, { token: admin });
   });
 
   afterAll(async () => {

@@ -105,7 +105,8 @@ type InstanceRow = typeof instances.$inferInsert;
 /**
  * Inserts as many instances as the quota allows between `counts.min` and `counts.max`, reserving
  * their quota in the same transaction: either the rows and their reservation both exist, or
- * neither does (OverQuota, 413). Admins are not held to limits, but their usage is counted.
+ * neither does (OverQuota, 413). Admins are held to their project's quota too (the admin project's
+ * is unlimited as data: functions/compute/quotas.ts grantUnlimitedQuotas).
  */
 export async function insertWithinQuota(
   db: PrimaryDb,
@@ -115,9 +116,9 @@ export async function insertWithinQuota(
   makeRow: (index: number, count: number) => InstanceRow,
 ): Promise<InstanceRow[]> {
   await ensureUsageRows(db, caller.projectId, ['cores', 'instances', 'ram']);
-  const limits = caller.isAdmin ? null : await projectLimits(db, caller.projectId);
+  const limits = await projectLimits(db, caller.projectId);
   let count = counts.max;
-  if (limits && counts.max > counts.min) {
+  if (counts.max > counts.min) {
     const fit = instancesThatFit(limits, await projectUsage(db, caller.projectId), flavor);
     count = Math.max(counts.min, Math.min(counts.max, fit));
   }
