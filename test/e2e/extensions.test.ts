@@ -115,6 +115,47 @@ describe('the extension framework', () => {
     await waitForServer(token, id, ['DELETED']);
   });
 
+  it('ignores the create attributes of a disabled os-multiple-create: one server, no reservation answer', async () => {
+    const app = createApp();
+    const create = async (disabled: string) => {
+      const response = await app.request(
+        '/v3/servers',
+        {
+          method: 'POST',
+          headers: { 'x-auth-token': token, 'content-type': 'application/json' },
+          body: JSON.stringify({
+            server: {
+              name: `multi-${disabled || 'enabled'}`,
+              image_ref: IMAGE,
+              flavor_ref: '1',
+              availability_zone: 'az-2',
+              'os-multiple-create:min_count': 2,
+              'os-multiple-create:return_reservation_id': true,
+            },
+          }),
+        },
+        { ...stackInfo().env, DISABLED_EXTENSIONS: disabled },
+      );
+      expect(response.status).toBe(202);
+      return (await response.json()) as Record<string, { id?: string; reservation_id?: string }>;
+    };
+    const single = await create('os-multiple-create');
+    expect(single.server?.id).toBeDefined();
+    expect(single).not.toHaveProperty('servers_reservation');
+    const several = await create('');
+    const reservationId = several.servers_reservation?.reservation_id;
+    const listed = await call<{ servers: Array<{ id: string }> }>(
+      'GET',
+      `/v3/servers?reservation_id=${reservationId}`,
+      { token },
+    );
+    expect(listed.body.servers).toHaveLength(2);
+    const ids = [single.server?.id ?? '', ...listed.body.servers.map((server) => server.id)];
+    await Promise.all(ids.map((id) => waitForServer(token, id, ['ACTIVE', 'ERROR'])));
+    await Promise.all(ids.map((id) => call('DELETE', `/v3/servers/${id}`, { token })));
+    await Promise.all(ids.map((id) => waitForServer(token, id, ['DELETED'])));
+  });
+
   it('stops serving an extension a deployment disables, and refuses to disable a core one', async () => {
     const app = createApp();
     const env = { ...stackInfo().env, DISABLED_EXTENSIONS: 'os-database-replicas' };

@@ -26,6 +26,7 @@ import { hostsExtension } from './os-hosts.ts';
 import { hypervisorsExtension } from './os-hypervisors.ts';
 import { instanceActionsExtension } from './os-instance-actions.ts';
 import { migrationsExtension } from './os-migrations.ts';
+import { multipleCreateExtension } from './os-multiple-create.ts';
 import { quotaClassSetsExtension } from './os-quota-class-sets.ts';
 import { quotaSetsExtension } from './os-quota-sets.ts';
 import { serverUsageExtension } from './os-server-usage.ts';
@@ -60,6 +61,7 @@ export const ALL_EXTENSIONS: Extension[] = [
   extendedServerAttributesExtension,
   extendedAvailabilityZoneExtension,
   serverUsageExtension,
+  multipleCreateExtension,
   availabilityZoneExtension,
   hypervisorsExtension,
   hostsExtension,

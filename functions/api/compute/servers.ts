@@ -19,6 +19,7 @@ import { authorize } from '../policy.ts';
 import { route } from '../route.ts';
 import { defineExtension, type Extension } from './extension.ts';
 import { findVisibleFlavor } from './flavors.ts';
+import { MULTIPLE_CREATE_ALIAS } from './os-multiple-create.ts';
 import { serverActionRoute } from './server-actions.ts';
 import {
   CREATE_OPTION_FIELDS,
@@ -164,7 +165,9 @@ async function createServer(c: Context<AppEnv>, { server }: v.InferOutput<typeof
 
   await checkImage(db, caller, server.image_ref, flavor);
   if (server.key_name !== undefined) await checkKeyName(db, caller, server.key_name);
-  const counts = requestedCounts(server);
+  // A disabled extension's create attributes are ignored, as Havana ignored an unloaded extension's.
+  const multipleCreate = c.var.extensions.some((extension) => extension.alias === MULTIPLE_CREATE_ALIAS);
+  const counts = multipleCreate ? requestedCounts(server) : { min: 1, max: 1 };
   const snapshot = {
     flavorid: flavor.flavorid,
     name: flavor.name,
@@ -239,7 +242,7 @@ async function createServer(c: Context<AppEnv>, { server }: v.InferOutput<typeof
   if (notStarted) {
     throw new ServiceUnavailable(`The boot workflow could not be started: ${notStarted.message}`);
   }
-  if (server['os-multiple-create:return_reservation_id']) {
+  if (multipleCreate && server['os-multiple-create:return_reservation_id']) {
     return c.json({ servers_reservation: { reservation_id: reservationId } }, 202);
   }
   const uuid = rows[0]?.uuid ?? '';
