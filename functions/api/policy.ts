@@ -69,6 +69,8 @@ export const POLICY = {
   'compute_extension:quota_classes:show': 'admin_or_owner',
   'compute_extension:quota_classes:update': 'admin_api',
   'compute_extension:limits': 'admin_or_owner',
+  'compute_extension:simple_tenant_usage:show': 'admin_or_owner',
+  'compute_extension:simple_tenant_usage:list': 'admin_api',
   'image:get_images': 'admin_or_owner',
 } as const satisfies Record<string, PolicyRule>;
 

@@ -30,6 +30,7 @@ interface Context {
   /** Where the server a move acts on is now, and the other host of this test's zone. */
   sourceHost: string;
   targetHost: string;
+  adminProjectId: string;
 }
 
 interface Deviation {
@@ -82,7 +83,6 @@ const NOT_IMPLEMENTED: Record<string, string> = {
   'os-remote-consoles': 'remote consoles: no console proxy',
   'os-rescue': 'rescue: no virt driver here has a rescue mode',
   'os-security-groups': 'security groups: no networking service yet',
-  'os-simple-tenant-usage': 'simple tenant usage: not implemented',
 };
 
 // Single samples of implemented extensions that are not checked, with the reason.
@@ -240,6 +240,13 @@ function moveAction(request: string): SampleCase {
       await locate(context, created.body.server.id);
     },
   };
+}
+
+/** The last hour up to an hour from now: the servers this test booted ran within it. */
+function usagePeriod(): string {
+  const hour = 3_600_000;
+  const at = (offset: number) => new Date(Date.now() + offset).toISOString();
+  return `start=${at(-hour)}&end=${at(hour)}`;
 }
 
 function flavorGet(dir: string, alias: string, response: string, path: string): SampleCase {
@@ -716,6 +723,27 @@ const CASES: SampleCase[] = [
     'servers-detail-resp.json.tpl',
   ),
   ...serverViews('os-server-usage', 'os-server-usage', 'servers-detail-resp.json.tpl'),
+  boot('os-simple-tenant-usage', 'os-simple-tenant-usage'),
+  {
+    dir: 'os-simple-tenant-usage',
+    alias: 'os-simple-tenant-usage',
+    response: 'simple-tenant-usage-get.json.tpl',
+    method: 'GET',
+    path: () => `/v3/os-simple-tenant-usage?${usagePeriod()}`,
+    status: 200,
+  },
+  {
+    dir: 'os-simple-tenant-usage',
+    alias: 'os-simple-tenant-usage',
+    response: 'simple-tenant-usage-get-specific.json.tpl',
+    method: 'GET',
+    path: (context) => `/v3/os-simple-tenant-usage/${context.adminProjectId}?${usagePeriod()}`,
+    status: 200,
+    before: async (context) => {
+      const server = await waitForServer(adminToken, serverOf(context, 'os-simple-tenant-usage'), ['ACTIVE']);
+      context.adminProjectId = String(server?.tenant_id);
+    },
+  },
   boot('all_extensions', 'servers', [NOT_IMPLEMENTED_VIEWS]),
   {
     dir: 'all_extensions',
@@ -857,6 +885,7 @@ describe('conformance with the Havana v3 API samples', () => {
     migrationId: 0,
     sourceHost: '',
     targetHost: '',
+    adminProjectId: '',
   };
 
   beforeAll(async () => {

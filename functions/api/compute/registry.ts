@@ -31,6 +31,7 @@ import { quotaClassSetsExtension } from './os-quota-class-sets.ts';
 import { quotaSetsExtension } from './os-quota-sets.ts';
 import { serverUsageExtension } from './os-server-usage.ts';
 import { servicesExtension } from './os-services.ts';
+import { simpleTenantUsageExtension } from './os-simple-tenant-usage.ts';
 import { usedLimitsExtension } from './os-used-limits.ts';
 import { serverMetadataExtension } from './server-metadata.ts';
 import { serversExtension } from './servers.ts';
@@ -69,6 +70,7 @@ export const ALL_EXTENSIONS: Extension[] = [
   aggregatesExtension,
   migrationsExtension,
   instanceActionsExtension,
+  simpleTenantUsageExtension,
 ];
 
 /** The extensions a deployment serves: all but those its DISABLED_EXTENSIONS names (never a core one). */
