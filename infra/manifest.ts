@@ -8,6 +8,7 @@ export const DEPLOYED_WORKFLOWS = [
   'archive-deleted-rows',
   'boot-server',
   'delete-server',
+  'migrate-server',
   'server-action',
 ] as const satisfies readonly WorkflowName[];
 
@@ -62,6 +63,7 @@ const SHARED_CONTROL_PLANE_ENV = {
   COMPUTE_QUEUE_PREFIX: deployed,
   SERVICE_DOWN_TIME_SECONDS: setting('60'),
   REPORT_INTERVAL_SECONDS: setting('10'),
+  RESIZE_CONFIRM_WINDOW_SECONDS: setting('86400'),
 } as const;
 
 /** The API worker's environment (functions/shared/config.ts ApiEnv). It runs on Cloudflare, so infra hands it an AWS access key. */

@@ -41,6 +41,7 @@ export interface ChoiceRule {
   IsPresent?: boolean;
   BooleanEquals?: boolean;
   StringEquals?: string;
+  NumericGreaterThan?: number;
   Next: string;
 }
 
@@ -56,6 +57,12 @@ export interface PassState extends StateBase, Transition {
   ResultPath?: string | null;
 }
 
+export interface WaitState extends StateBase, Transition {
+  Type: 'Wait';
+  Seconds?: number;
+  SecondsPath?: string;
+}
+
 export interface FailState extends StateBase {
   Type: 'Fail';
   Error: string;
@@ -66,7 +73,7 @@ export interface SucceedState extends StateBase {
   Type: 'Succeed';
 }
 
-export type State = TaskState | ChoiceState | PassState | FailState | SucceedState;
+export type State = TaskState | ChoiceState | PassState | WaitState | FailState | SucceedState;
 
 export interface StateMachineDefinition {
   Comment: string;
@@ -78,6 +85,17 @@ export interface StateMachineDefinition {
 /** ARNs a definition refers to, filled in by whoever deploys it (infra/ on AWS, infra/local/ here). */
 export interface WorkflowRefs {
   conductorFunctionArn: string;
+  /** Bounds of the host commands of a move (workflows/migrate-server.ts has the defaults). */
+  moveTiming?: MoveTiming;
+}
+
+export interface MoveTiming {
+  /** One command on a host: prepare, finish, clean up. */
+  commandTimeoutSeconds: number;
+  /** The source's part: copying the disk (cold) or the memory (live). */
+  sourceTimeoutSeconds: number;
+  /** A host working on a move that stays silent this long is taken for gone. */
+  heartbeatSeconds: number;
 }
 
 /** The callback integration: AWS mints `$$.Task.Token`; the agent answers through the API. */
@@ -133,6 +151,7 @@ export function hostCommand(
         'name.$': `${commandPath}.name`,
         'host.$': `${commandPath}.host`,
         'instance.$': `${commandPath}.instance`,
+        'params.$': `${commandPath}.params`,
         'task_token.$': '$$.Task.Token',
       },
       'MessageGroupId.$': `${commandPath}.instance_uuid`,

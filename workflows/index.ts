@@ -2,6 +2,7 @@ import { archiveDeletedRows } from './archive-deleted-rows.ts';
 import type { StateMachineDefinition, WorkflowRefs } from './asl.ts';
 import { bootServer } from './boot-server.ts';
 import { deleteServer } from './delete-server.ts';
+import { migrateServer } from './migrate-server.ts';
 import { serverAction } from './server-action.ts';
 
 /** Every state machine the control plane deploys, by the name the API and infra/ refer to it with. */
@@ -9,6 +10,7 @@ export const WORKFLOWS = {
   'archive-deleted-rows': archiveDeletedRows,
   'boot-server': bootServer,
   'delete-server': deleteServer,
+  'migrate-server': migrateServer,
   'server-action': serverAction,
 } as const satisfies Record<string, (refs: WorkflowRefs) => StateMachineDefinition>;
 

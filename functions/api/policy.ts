@@ -36,6 +36,9 @@ export const POLICY = {
   'compute_extension:os-services': 'admin_api',
   'compute_extension:os-aggregates': 'admin_api',
   'compute_extension:os-migrations': 'admin_api',
+  'compute_extension:server-migrations': 'admin_api',
+  'compute_extension:server-migrations:cancel': 'admin_api',
+  'compute_extension:server-migrations:force_complete': 'admin_api',
   'compute_extension:os-instance-actions': 'admin_or_owner',
   // Event tracebacks name hosts and internals: admins only.
   'compute_extension:os-instance-actions:events:traceback': 'admin_api',

@@ -14,6 +14,8 @@ export interface PreparedCommand {
   instance_uuid: string;
   queue_url: string;
   instance: ObjectPrimitive<Record<string, unknown>>;
+  /** What the command needs beyond the instance (e.g. `power_on` for finish_resize); `{}` when nothing. */
+  params: Record<string, unknown>;
 }
 
 export interface HostService {
@@ -78,6 +80,7 @@ export function prepareCommand(
   instance: typeof instances.$inferSelect,
   host: string,
   service: HostService,
+  params: Record<string, unknown> = {},
 ): PreparedCommand {
   if (!service.queue_url)
     throw new NotFound(`Compute host ${host} has no command queue: its agent never registered`);
@@ -89,6 +92,7 @@ export function prepareCommand(
     instance_uuid: instance.uuid,
     queue_url: service.queue_url,
     instance: makeCompatible(InstanceObject, instanceData(instance), targetVersion),
+    params,
   };
 }
 

@@ -3,6 +3,8 @@ import * as archive from './archive-steps.ts';
 import * as boot from './boot-steps.ts';
 import type { ConductorContext } from './context.ts';
 import * as remove from './delete-steps.ts';
+import * as migrationRollback from './migration-rollback.ts';
+import * as migration from './migration-steps.ts';
 import * as serverAction from './server-action-steps.ts';
 
 /** Every step a workflow can run, by the `step` name the ASL passes (workflows/*.ts). */
@@ -16,6 +18,16 @@ export const CONDUCTOR_STEPS = {
   'delete.prepare': remove.prepare,
   'delete.finish': remove.finish,
   'delete.fail': remove.fail,
+  'migration.schedule': migration.schedule,
+  'migration.start_source': migration.startSource,
+  'migration.finish_destination': migration.finishDestination,
+  'migration.settle': migration.settle,
+  'migration.auto_confirm': migration.autoConfirm,
+  'migration.confirm': migration.confirm,
+  'migration.revert': migration.revert,
+  'migration.revert_on_source': migration.revertOnSource,
+  'migration.complete': migration.complete,
+  'migration.rollback': migrationRollback.rollback,
   'server-action.prepare': serverAction.prepare,
   'server-action.finish': serverAction.finish,
   'server-action.fail': serverAction.fail,

@@ -39,12 +39,6 @@ export const ControlPlaneEnv = v.object({
   COMPUTE_QUEUE_PREFIX: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]*$/)), 'nova-'),
   SERVICE_DOWN_TIME_SECONDS: positiveInt(60),
   REPORT_INTERVAL_SECONDS: positiveInt(10),
-  /** Upper bound for one host command of a move (prep, power off, finish, cleanup...). */
-  MIGRATION_COMMAND_TIMEOUT_SECONDS: positiveInt(900),
-  /** The whole memory copy of a live migration. */
-  LIVE_MIGRATION_TIMEOUT_SECONDS: positiveInt(3600),
-  /** A host working on a move that stays silent this long is taken for gone. */
-  MIGRATION_HEARTBEAT_SECONDS: positiveInt(60),
   /** A resize or cold migration left unconfirmed this long is confirmed automatically; 0 never does. */
   RESIZE_CONFIRM_WINDOW_SECONDS: nonNegativeInt(86_400),
 });

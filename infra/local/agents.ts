@@ -23,6 +23,8 @@ export const DEFAULT_AGENTS: AgentSpec[] = [
 export interface AgentProcess {
   host: string;
   stop(): Promise<void>;
+  /** SIGKILL, as a host losing power: no cleanup, commands in flight stay unanswered. */
+  crash(): Promise<void>;
 }
 
 /**
@@ -63,6 +65,12 @@ export function startAgentProcess(
       const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
       await exited;
       clearTimeout(timer);
+    },
+    async crash() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGKILL');
+      await exited;
     },
   };
 }

@@ -103,6 +103,10 @@ function nestedScopes(state: JsonObject): JsonObject[] {
 
 function withExplicitTaskTimeouts(definition: JsonObject): JsonObject {
   const copy = structuredClone(definition);
+  // AWS takes execution timeouts up to a year; a Node timer past 2^31-1 ms fires at once instead.
+  if (typeof copy.TimeoutSeconds === 'number' && copy.TimeoutSeconds > NO_PRACTICAL_TIMEOUT_SECONDS) {
+    copy.TimeoutSeconds = NO_PRACTICAL_TIMEOUT_SECONDS;
+  }
   forEachState(copy, (_name, state) => {
     if (
       state.Type === 'Task' &&

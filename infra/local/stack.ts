@@ -11,6 +11,7 @@ import { bootstrapIdentity } from '../../functions/identity/bootstrap.ts';
 import { createDatabase, type PrimaryDb } from '../../schema/db.ts';
 import { applyMigrations } from '../../schema/migrate.ts';
 import { services } from '../../schema/tables/index.ts';
+import type { MoveTiming } from '../../workflows/asl.ts';
 import { WORKFLOW_NAMES, WORKFLOWS } from '../../workflows/index.ts';
 import { type AgentProcess, type AgentSpec, DEFAULT_AGENTS, startAgentProcess } from './agents.ts';
 import { bundleApiWorker, startApiWorker } from './api-worker.ts';
@@ -41,6 +42,8 @@ export interface LocalStackOptions {
   /** Seconds after which a silent compute service counts as down. */
   serviceDownTimeSeconds?: number;
   reportIntervalSeconds?: number;
+  /** Bounds of a move's host commands, instead of production's (workflows/migrate-server.ts). */
+  moveTiming?: MoveTiming;
   /** Control-plane settings (functions/shared/config.ts) to set instead of their defaults. */
   config?: Record<string, string>;
   log?: (line: string) => void;
@@ -158,7 +161,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       const created = await sfnClient.send(
         new CreateStateMachineCommand({
           name,
-          definition: JSON.stringify(WORKFLOWS[name]({ conductorFunctionArn: CONDUCTOR_FUNCTION_ARN })),
+          definition: JSON.stringify(
+            WORKFLOWS[name]({
+              conductorFunctionArn: CONDUCTOR_FUNCTION_ARN,
+              ...(options.moveTiming ? { moveTiming: options.moveTiming } : {}),
+            }),
+          ),
           roleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/local-workflows`,
           type: 'STANDARD',
         }),

@@ -32,7 +32,13 @@ export async function setup(project: TestProject): Promise<void> {
     reportIntervalSeconds: 2,
     serviceDownTimeSeconds: 20,
     // Short enough that a crashed agent's command is redelivered to its restarted agent within a test.
-    config: { COMMAND_VISIBILITY_TIMEOUT_SECONDS: '8' },
+    config: {
+      COMMAND_VISIBILITY_TIMEOUT_SECONDS: '8',
+      // A resize nobody confirms is confirmed after 20 s.
+      RESIZE_CONFIRM_WINDOW_SECONDS: '20',
+    },
+    // A timed-out or silent host is noticed within seconds during a move (test agents heartbeat every second).
+    moveTiming: { commandTimeoutSeconds: 12, sourceTimeoutSeconds: 30, heartbeatSeconds: 6 },
     log: (line) => {
       if (process.env.STACK_LOG) console.log(line);
     },

@@ -1,9 +1,11 @@
 import { and, desc, eq, or, type SQL } from 'drizzle-orm';
 import * as v from 'valibot';
 import { migrations } from '../../../schema/tables/index.ts';
+import { requestedVersion } from '../middleware/extension-versions.ts';
 import { authorize } from '../policy.ts';
 import { route } from '../route.ts';
 import { defineExtension } from './extension.ts';
+import { migrationView } from './migration-view.ts';
 
 const Text = v.pipe(v.string(), v.minLength(1), v.maxLength(255));
 const ListQuery = v.object({
@@ -19,9 +21,12 @@ export const migrationsExtension = defineExtension({
   alias: 'os-migrations',
   name: 'Migrations',
   description: 'Provide data on migrations.',
-  version: 1,
+  version: 2,
   core: false,
-  history: [{ version: 1, change: 'list with host, status, instance_uuid and migration_type filters' }],
+  history: [
+    { version: 1, change: 'list with host, status, instance_uuid and migration_type filters' },
+    { version: 2, change: 'each migration also shows its progress and error_message' },
+  ],
   routes: [
     route({
       method: 'get',
@@ -47,23 +52,8 @@ export const migrationsExtension = defineExtension({
           .from(migrations)
           .where(and(...filters))
           .orderBy(desc(migrations.created_at), desc(migrations.id));
-        return c.json({
-          migrations: rows.map((row) => ({
-            id: row.id,
-            instance_uuid: row.instance_uuid,
-            migration_type: row.migration_type,
-            status: row.status,
-            source_compute: row.source_compute,
-            source_node: row.source_node,
-            dest_compute: row.dest_compute,
-            dest_node: row.dest_node,
-            dest_host: row.dest_host,
-            old_instance_type_id: row.old_flavorid,
-            new_instance_type_id: row.new_flavorid,
-            created_at: row.created_at.toISOString(),
-            updated_at: row.updated_at?.toISOString() ?? null,
-          })),
-        });
+        const withProgress = requestedVersion(c, migrationsExtension) >= 2;
+        return c.json({ migrations: rows.map((row) => migrationView(row, withProgress)) });
       },
     }),
   ],

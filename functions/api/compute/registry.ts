@@ -34,6 +34,7 @@ import { servicesExtension } from './os-services.ts';
 import { simpleTenantUsageExtension } from './os-simple-tenant-usage.ts';
 import { usedLimitsExtension } from './os-used-limits.ts';
 import { serverMetadataExtension } from './server-metadata.ts';
+import { serverMigrationsExtension } from './server-migrations.ts';
 import { serversExtension } from './servers.ts';
 import { versionsExtension } from './versions.ts';
 
@@ -69,6 +70,7 @@ export const ALL_EXTENSIONS: Extension[] = [
   servicesExtension,
   aggregatesExtension,
   migrationsExtension,
+  serverMigrationsExtension,
   instanceActionsExtension,
   simpleTenantUsageExtension,
 ];

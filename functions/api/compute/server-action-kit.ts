@@ -3,7 +3,7 @@ import { and, eq } from 'drizzle-orm';
 import type { Context } from 'hono';
 import * as v from 'valibot';
 import type { PrimaryDb } from '../../../schema/db.ts';
-import { instances, migrations } from '../../../schema/tables/index.ts';
+import { type FlavorSnapshot, instances, migrations } from '../../../schema/tables/index.ts';
 import type { HostAction } from '../../compute/host-actions.ts';
 import { finishAction, startAction } from '../../compute/instance-actions.ts';
 import {
@@ -12,6 +12,7 @@ import {
   transitionAllowed,
   transitionInstance,
 } from '../../compute/instance-states.ts';
+import { transitionMigration } from '../../compute/migration-states.ts';
 import { isServiceUp, loadHostService } from '../../conductor/host-commands.ts';
 import { stateMachineArn } from '../../shared/aws.ts';
 import { BadRequest, Conflict, NotFound, ServiceUnavailable } from '../../shared/errors.ts';
@@ -144,7 +145,7 @@ export async function requireComputeHost(
   if (expect === 'up' && (!up || service.disabled)) {
     throw new BadRequest(`Compute service of ${host} is unavailable at this time.`);
   }
-  if (expect === 'down' && up) throw new BadRequest(`Compute service of ${host} is still in use.`);
+  if (expect === 'down' && up) throw new Conflict(`Compute service of ${host} is still in use.`);
 }
 
 export interface MigrationRequest {
@@ -153,8 +154,9 @@ export interface MigrationRequest {
   action: string;
   migration_type: 'migration' | 'resize' | 'live-migration' | 'evacuation';
   dest_compute?: string | null;
-  new_flavorid?: string;
-  /** Passed to the migrate-server workflow as is (e.g. block_migration). */
+  /** A resize's new flavor; every other move keeps the instance's. */
+  new_flavor?: FlavorSnapshot;
+  /** Passed to the migrate-server workflow as its `options` (block_migration, on_shared_storage...). */
   options?: Record<string, unknown>;
 }
 
@@ -181,7 +183,9 @@ export async function startMigration(
       source_node: instance.node,
       dest_compute: request.dest_compute ?? null,
       old_flavorid: instance.flavor.flavorid,
-      new_flavorid: request.new_flavorid ?? instance.flavor.flavorid,
+      new_flavorid: (request.new_flavor ?? instance.flavor).flavorid,
+      old_flavor: instance.flavor,
+      new_flavor: request.new_flavor ?? instance.flavor,
       created_at: now,
     })
     .$returningId();
@@ -198,7 +202,8 @@ export async function startMigration(
           instance_uuid: instance.uuid,
           migration_id: migrationId,
           migration_type: request.migration_type,
-          ...request.options,
+          operation: 'move',
+          options: request.options ?? {},
         }),
       }),
     );
@@ -211,10 +216,9 @@ export async function startMigration(
       .set({ execution_arn: execution.executionArn })
       .where(eq(instances.uuid, instance.uuid));
   } catch (error) {
-    await db
-      .update(migrations)
-      .set({ status: 'error', updated_at: new Date() })
-      .where(eq(migrations.id, migrationId));
+    await transitionMigration(db, migrationId, 'failed', {
+      error_message: `the workflow could not be started: ${(error as Error).message}`.slice(0, 1024),
+    });
     await transitionInstance(db, instance.uuid, 'server_action_abandoned');
     await finishAction(db, instance.uuid, 'Error');
     throw new ServiceUnavailable(
@@ -222,4 +226,71 @@ export async function startMigration(
     );
   }
   return migrationId;
+}
+
+/**
+ * confirm_resize / revert_resize: moves the waiting (`finished`) migration and the instance on, then
+ * runs that path of the migrate-server workflow. The conditional writes make a concurrent confirm,
+ * revert or the auto-confirm window lose cleanly with a 409.
+ */
+export async function decideResize(
+  c: Context<AppEnv>,
+  instance: InstanceRow,
+  operation: 'confirm_resize' | 'revert_resize',
+): Promise<void> {
+  const event = operation === 'confirm_resize' ? 'confirm_resize_requested' : 'revert_resize_requested';
+  requireState(instance, event);
+  const arn = requireMigrationWorkflow(c);
+  const db = c.var.db.$primary;
+  const [migration] = await db
+    .select({ id: migrations.id })
+    .from(migrations)
+    .where(
+      and(
+        eq(migrations.instance_uuid, instance.uuid),
+        eq(migrations.status, 'finished'),
+        eq(migrations.deleted, 0),
+      ),
+    );
+  if (!migration) throw new BadRequest(`Instance ${instance.uuid} has not been resized.`);
+  await transitionMigration(
+    db,
+    migration.id,
+    operation === 'confirm_resize' ? 'confirm_started' : 'revert_started',
+  );
+  await transitionInstance(db, instance.uuid, event);
+  await recordRequest(
+    c,
+    db,
+    operation === 'confirm_resize' ? 'confirmResize' : 'revertResize',
+    instance.uuid,
+  );
+  try {
+    const execution = await c.var.sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: arn,
+        name: `${operation}-${instance.uuid}-${migration.id}`,
+        input: JSON.stringify({
+          instance_uuid: instance.uuid,
+          migration_id: migration.id,
+          operation,
+          options: {},
+        }),
+      }),
+    );
+    await db
+      .update(instances)
+      .set({ execution_arn: execution.executionArn })
+      .where(eq(instances.uuid, instance.uuid));
+  } catch (error) {
+    // Nothing will carry the decision out: the migration fails and the server leaves its task state.
+    await transitionMigration(db, migration.id, 'failed', {
+      error_message: `the workflow could not be started: ${(error as Error).message}`.slice(0, 1024),
+    });
+    await transitionInstance(db, instance.uuid, 'server_action_abandoned');
+    await finishAction(db, instance.uuid, 'Error');
+    throw new ServiceUnavailable(
+      `The ${MIGRATE_WORKFLOW} workflow could not be started: ${(error as Error).message}`,
+    );
+  }
 }

@@ -1,14 +1,13 @@
-import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { and, eq } from 'drizzle-orm';
 import * as v from 'valibot';
-import { flavors, instances, migrations } from '../../../schema/tables/index.ts';
-import { transitionInstance } from '../../compute/instance-states.ts';
-import { BadRequest, Conflict } from '../../shared/errors.ts';
+import { flavors, instances } from '../../../schema/tables/index.ts';
+import { flavorSnapshot } from '../../compute/flavor-snapshot.ts';
+import { BadRequest } from '../../shared/errors.ts';
 import {
+  decideResize,
   defineAction,
   NoBody,
   requestHostAction,
-  requireMigrationWorkflow,
   requireState,
   type ServerAction,
   startMigration,
@@ -111,7 +110,7 @@ const resize = defineAction({
       event: 'resize_requested',
       action: 'resize',
       migration_type: 'resize',
-      new_flavorid: flavor.flavorid,
+      new_flavor: flavorSnapshot(flavor),
     });
     return c.body(null, 202);
   },
@@ -119,45 +118,13 @@ const resize = defineAction({
 
 /** confirm/revert act on the move that left the server in VERIFY_RESIZE: its `finished` row. */
 function finishResize(name: 'confirm_resize' | 'revert_resize') {
-  const event = name === 'confirm_resize' ? 'confirm_resize_requested' : 'revert_resize_requested';
   return defineAction({
     name,
     extension: 'servers',
     body: NoBody,
     policy: name === 'confirm_resize' ? 'compute:confirm_resize' : 'compute:revert_resize',
     run: async (c, instance) => {
-      requireState(instance, event);
-      const arn = requireMigrationWorkflow(c);
-      const db = c.var.db.$primary;
-      const [migration] = await db
-        .select({ id: migrations.id })
-        .from(migrations)
-        .where(
-          and(
-            eq(migrations.instance_uuid, instance.uuid),
-            eq(migrations.status, 'finished'),
-            eq(migrations.deleted, 0),
-          ),
-        );
-      if (!migration) throw new BadRequest(`Instance ${instance.uuid} has not been resized.`);
-      const status = name === 'confirm_resize' ? 'confirming' : 'reverting';
-      const claimed = await db
-        .update(migrations)
-        .set({ status, updated_at: new Date() })
-        .where(and(eq(migrations.id, migration.id), eq(migrations.status, 'finished')));
-      if (claimed.rowsAffected !== 1) throw new Conflict(`Migration ${migration.id} changed meanwhile`);
-      await transitionInstance(db, instance.uuid, event);
-      await c.var.sfn.send(
-        new StartExecutionCommand({
-          stateMachineArn: arn,
-          name: `${name}-${instance.uuid}-${migration.id}`,
-          input: JSON.stringify({
-            instance_uuid: instance.uuid,
-            migration_id: migration.id,
-            operation: name,
-          }),
-        }),
-      );
+      await decideResize(c, instance, name);
       return c.body(null, name === 'confirm_resize' ? 204 : 202);
     },
   });

@@ -1,0 +1,144 @@
+import { and, eq } from 'drizzle-orm';
+import * as v from 'valibot';
+import type { PrimaryDb } from '../../schema/db.ts';
+import type { ComputeCommandName } from '../../schema/objects/compute-command.ts';
+import { computeNodes, type FlavorSnapshot, migrations, resourceClaims } from '../../schema/tables/index.ts';
+import { releaseClaims } from '../scheduler/claims.ts';
+import { NotFound } from '../shared/errors.ts';
+import type { ConductorContext } from './context.ts';
+import { loadHostService, loadLiveInstance, type PreparedCommand, prepareCommand } from './host-commands.ts';
+
+// What every step of the migrate-server workflow (workflows/migrate-server.ts) shares: the move it works
+// on, the plan it hands back (the next host command, or null), and the claim bookkeeping.
+
+export type MigrationRow = typeof migrations.$inferSelect;
+export type InstanceRow = Awaited<ReturnType<typeof loadLiveInstance>>;
+
+/** The three paths through the workflow: cold migrate and resize share one. */
+export type MoveKind = 'cold' | 'live' | 'evacuate';
+
+const KIND_OF_TYPE: Record<string, MoveKind> = {
+  migration: 'cold',
+  resize: 'cold',
+  'live-migration': 'live',
+  evacuation: 'evacuate',
+};
+
+/** Nova's power_state values the conductor decides on. */
+export const POWER_RUNNING = 1;
+export const POWER_PAUSED = 3;
+
+export interface Move {
+  migration: MigrationRow;
+  instance: InstanceRow;
+  kind: MoveKind;
+}
+
+/** The request options the API started the move with (workflow input `options`). */
+export const MoveOptions = v.optional(
+  v.object({
+    block_migration: v.optional(v.boolean(), false),
+    disk_over_commit: v.optional(v.boolean(), false),
+    on_shared_storage: v.optional(v.boolean(), false),
+  }),
+  {},
+);
+
+export const MoveInput = v.object({
+  migration_id: v.pipe(v.number(), v.integer(), v.minValue(1)),
+  options: MoveOptions,
+  /** The last host command's output, when the step follows one. */
+  result: v.optional(v.record(v.string(), v.unknown()), {}),
+});
+
+export async function loadMove(db: PrimaryDb, migrationId: number): Promise<Move> {
+  const [migration] = await db
+    .select()
+    .from(migrations)
+    .where(and(eq(migrations.id, migrationId), eq(migrations.deleted, 0)));
+  if (!migration) throw new NotFound(`Migration ${migrationId} could not be found.`);
+  const kind = KIND_OF_TYPE[migration.migration_type];
+  if (!kind) throw new Error(`Migration ${migrationId} has unknown type ${migration.migration_type}`);
+  const instance = await loadLiveInstance(db, migration.instance_uuid);
+  return { migration, instance, kind };
+}
+
+/** What a step hands the workflow: the next host command (null: nothing for that host to do). */
+export interface MovePlan {
+  command: PreparedCommand | null;
+}
+
+export function noCommand(): MovePlan {
+  return { command: null };
+}
+
+/** A command for `host` about `instance` as that host must see it (its flavor, host and node). */
+export async function planCommand(
+  ctx: ConductorContext,
+  name: ComputeCommandName,
+  instance: InstanceRow,
+  host: string,
+  params: Record<string, unknown> = {},
+): Promise<MovePlan> {
+  const service = await loadHostService(ctx.db, host);
+  return { command: prepareCommand(name, instance, host, service, params) };
+}
+
+/** The instance as it is on one side of the move. */
+export function onSide(
+  instance: InstanceRow,
+  side: { host: string | null; node: string | null; flavor: FlavorSnapshot | null },
+): InstanceRow {
+  return { ...instance, host: side.host, node: side.node, flavor: side.flavor ?? instance.flavor };
+}
+
+export function sourceSide(move: Move): InstanceRow {
+  const { migration } = move;
+  return onSide(move.instance, {
+    host: migration.source_compute,
+    node: migration.source_node,
+    flavor: migration.old_flavor,
+  });
+}
+
+export function destinationSide(move: Move): InstanceRow {
+  const { migration } = move;
+  return onSide(move.instance, {
+    host: migration.dest_compute,
+    node: migration.dest_node,
+    flavor: migration.new_flavor,
+  });
+}
+
+export function requireHost(host: string | null, what: string): string {
+  if (!host) throw new Error(`The migration has no ${what} host`);
+  return host;
+}
+
+/**
+ * Releases every claim of the instance except the one on the node it is on now: a move ends with
+ * exactly one claim, wherever the guest lives (a failed or errored move holds nothing elsewhere).
+ */
+export async function keepOnlyCurrentClaim(db: PrimaryDb, instanceUuid: string): Promise<void> {
+  const instance = await loadLiveInstance(db, instanceUuid);
+  const [current] =
+    instance.host && instance.node
+      ? await db
+          .select({ id: computeNodes.id })
+          .from(computeNodes)
+          .where(
+            and(
+              eq(computeNodes.host, instance.host),
+              eq(computeNodes.hypervisor_hostname, instance.node),
+              eq(computeNodes.deleted, 0),
+            ),
+          )
+      : [];
+  const claims = await db
+    .select({ node: resourceClaims.compute_node_id })
+    .from(resourceClaims)
+    .where(eq(resourceClaims.instance_uuid, instanceUuid));
+  for (const claim of claims) {
+    if (claim.node !== current?.id) await releaseClaims(db, instanceUuid, claim.node);
+  }
+}

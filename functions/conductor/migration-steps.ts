@@ -1,0 +1,328 @@
+import { and, eq } from 'drizzle-orm';
+import * as v from 'valibot';
+import { computeNodes, instances, migrations } from '../../schema/tables/index.ts';
+import { finishAction, recordEvent } from '../compute/instance-actions.ts';
+import { transitionInstance } from '../compute/instance-states.ts';
+import { transitionMigration } from '../compute/migration-states.ts';
+import { claimForMove } from '../scheduler/move-claims.ts';
+import { requestSpecFor } from '../scheduler/spec-from-instance.ts';
+import { BadRequest, Conflict, ServiceUnavailable, StateConflict } from '../shared/errors.ts';
+import type { ConductorContext } from './context.ts';
+import { isServiceUp, loadHostService } from './host-commands.ts';
+import {
+  destinationSide,
+  keepOnlyCurrentClaim,
+  loadMove,
+  type Move,
+  MoveInput,
+  type MovePlan,
+  noCommand,
+  POWER_PAUSED,
+  POWER_RUNNING,
+  planCommand,
+  requireHost,
+  sourceSide,
+} from './migration-move.ts';
+
+// The steps of workflows/migrate-server.ts. Each one checks the migration is where the workflow
+// expects it (a conditional write through the migrations state table), moves the instance through its
+// own state table, records an instance action event, and plans the next host command.
+
+/** An admin cancelled the live migration before the source started copying. */
+export class MigrationCancelled extends Error {
+  override readonly name = 'MigrationCancelled';
+}
+
+const ScheduleInput = v.object({
+  migration_id: MoveInput.entries.migration_id,
+  options: MoveInput.entries.options,
+});
+
+async function sourceNode(ctx: ConductorContext, move: Move) {
+  const [node] = await ctx.db
+    .select()
+    .from(computeNodes)
+    .where(
+      and(
+        eq(computeNodes.host, requireHost(move.migration.source_compute, 'source')),
+        eq(computeNodes.hypervisor_hostname, move.migration.source_node ?? ''),
+        eq(computeNodes.deleted, 0),
+      ),
+    );
+  return node;
+}
+
+/** Live migration's pre-checks on the instance and the source (nova-havana.md §4.3 step 2). */
+function checkLiveMigratable(move: Move): void {
+  const { power_state: power } = move.instance;
+  if (power !== POWER_RUNNING && power !== POWER_PAUSED) {
+    throw new BadRequest(`Instance ${move.instance.uuid} is not running (power_state ${power})`);
+  }
+  if (move.migration.control === 'cancel') throw new MigrationCancelled('Cancelled before it started');
+}
+
+/**
+ * migration.schedule: checks the source, selects and claims the destination (the scheduler, or the
+ * admin's host, which is still filtered and claimed), records it on the migration, and plans the
+ * destination's preparation.
+ */
+export async function schedule(ctx: ConductorContext, input: unknown): Promise<MovePlan> {
+  const { migration_id, options } = v.parse(ScheduleInput, input);
+  const move = await loadMove(ctx.db, migration_id);
+  const { migration, instance, kind } = move;
+  if (migration.status !== 'pre-migrating') {
+    throw new StateConflict(`Migration ${migration_id} is ${migration.status}, not pre-migrating`);
+  }
+  const source = requireHost(migration.source_compute, 'source');
+  const now = new Date();
+  const sourceUp = isServiceUp(
+    await loadHostService(ctx.db, source),
+    now,
+    ctx.config.SERVICE_DOWN_TIME_SECONDS,
+  );
+  if (kind === 'evacuate' && sourceUp) throw new Conflict(`Compute service of ${source} is still in use.`);
+  if (kind !== 'evacuate' && !sourceUp) throw new ServiceUnavailable(`Compute host ${source} is down`);
+  if (kind === 'live') checkLiveMigratable(move);
+
+  const moving = destinationSide(move);
+  const spec = await requestSpecFor(ctx.db, moving, [source]);
+  const placement = await claimForMove(ctx.db, spec, {
+    forcedHost: migration.dest_compute,
+    now,
+    serviceDownTimeSeconds: ctx.config.SERVICE_DOWN_TIME_SECONDS,
+  });
+  const dest = placement.host;
+  await ctx.db
+    .update(migrations)
+    .set({
+      dest_compute: dest.host,
+      dest_node: dest.hypervisor_hostname,
+      dest_host: dest.host,
+      updated_at: new Date(),
+    })
+    .where(and(eq(migrations.id, migration_id), eq(migrations.status, 'pre-migrating')));
+  await recordEvent(ctx.db, instance.uuid, {
+    event: 'conductor_select_destination',
+    result: 'Success',
+    host: dest.host,
+  });
+  if (kind === 'live') {
+    const node = await sourceNode(ctx, move);
+    if (
+      node &&
+      (node.hypervisor_type !== dest.hypervisor_type || dest.hypervisor_version < node.hypervisor_version)
+    ) {
+      throw new BadRequest(
+        `Destination ${dest.host} (${dest.hypervisor_type} ${dest.hypervisor_version}) cannot take a live migration from ${source} (${node.hypervisor_type} ${node.hypervisor_version})`,
+      );
+    }
+  }
+  const scheduled = await loadMove(ctx.db, migration_id);
+  const atDest = destinationSide(scheduled);
+  if (kind === 'cold') return planCommand(ctx, 'prep_resize', atDest, dest.host);
+  if (kind === 'live') {
+    return planCommand(ctx, 'pre_live_migration', atDest, dest.host, {
+      block_migration: options.block_migration,
+    });
+  }
+  // Evacuate: the destination rebuilds the guest once the source is written off (finish_destination).
+  return noCommand();
+}
+
+/** migration.start_source: the source powers off and copies the disk, or copies memory; evacuate has no source. */
+export async function startSource(ctx: ConductorContext, input: unknown): Promise<MovePlan> {
+  const { migration_id, options } = v.parse(MoveInput, input);
+  const move = await loadMove(ctx.db, migration_id);
+  const { migration, instance, kind } = move;
+  if (kind === 'live' && migration.control === 'cancel') {
+    throw new MigrationCancelled('Cancelled before the memory copy started');
+  }
+  await transitionMigration(ctx.db, migration_id, 'source_started');
+  const source = requireHost(migration.source_compute, 'source');
+  await recordEvent(ctx.db, instance.uuid, {
+    event: `conductor_${kind}_source`,
+    result: 'Success',
+    host: source,
+  });
+  if (kind === 'cold') {
+    await transitionInstance(ctx.db, instance.uuid, 'resize_source_started');
+    return planCommand(ctx, 'migrate_disk_and_power_off', sourceSide(move), source);
+  }
+  if (kind === 'live') {
+    return planCommand(ctx, 'live_migration', sourceSide(move), source, {
+      dest_host: migration.dest_compute,
+      block_migration: options.block_migration,
+    });
+  }
+  return noCommand();
+}
+
+/** migration.finish_destination: the destination takes over (finish_resize, post live migration, rebuild). */
+export async function finishDestination(ctx: ConductorContext, input: unknown): Promise<MovePlan> {
+  const { migration_id } = v.parse(MoveInput, input);
+  const move = await loadMove(ctx.db, migration_id);
+  const { migration, instance, kind } = move;
+  await transitionMigration(ctx.db, migration_id, 'source_done');
+  const dest = requireHost(migration.dest_compute, 'destination');
+  const atDest = destinationSide(move);
+  if (kind === 'cold') {
+    // Nova: the guest comes back on unless it was stopped before the move (old_vm_state).
+    const powerOn = instance.vm_state !== 'stopped';
+    await transitionInstance(ctx.db, instance.uuid, 'resize_source_done', {
+      host: dest,
+      node: migration.dest_node,
+    });
+    return planCommand(ctx, 'finish_resize', atDest, dest, { power_on: powerOn });
+  }
+  if (kind === 'live') return planCommand(ctx, 'post_live_migration_at_destination', atDest, dest);
+  return planCommand(ctx, 'spawn', atDest, dest);
+}
+
+const HostResult = v.looseObject({ power_state: v.optional(v.number()) });
+
+export interface SettlePlan extends MovePlan {
+  /** Seconds the execution waits before confirming a resize itself; 0 for every other kind. */
+  confirm_window_seconds: number;
+}
+
+/**
+ * migration.settle: the guest runs on the destination. A resize waits in VERIFY_RESIZE; a live
+ * migration plans the source's cleanup; an evacuation has no source to clean (its agent does that
+ * when the host comes back).
+ */
+export async function settle(ctx: ConductorContext, input: unknown): Promise<SettlePlan> {
+  const { migration_id, result } = v.parse(MoveInput, input);
+  const { power_state: powerState } = v.parse(HostResult, result);
+  const move = await loadMove(ctx.db, migration_id);
+  const { migration, instance, kind } = move;
+  const dest = requireHost(migration.dest_compute, 'destination');
+  const power = powerState === undefined ? {} : { power_state: powerState };
+  await recordEvent(ctx.db, instance.uuid, {
+    event: `compute_finish_${kind}`,
+    result: 'Success',
+    host: dest,
+  });
+  if (kind === 'cold') {
+    await transitionInstance(ctx.db, instance.uuid, 'resize_finished', {
+      ...power,
+      flavor: migration.new_flavor ?? instance.flavor,
+    });
+    await transitionMigration(ctx.db, migration_id, 'resize_finished');
+    await finishAction(ctx.db, instance.uuid);
+    return { ...noCommand(), confirm_window_seconds: ctx.config.RESIZE_CONFIRM_WINDOW_SECONDS };
+  }
+  const moved = { ...power, host: dest, node: migration.dest_node };
+  if (kind === 'live') {
+    await transitionInstance(ctx.db, instance.uuid, 'live_migrated', moved);
+    const source = requireHost(migration.source_compute, 'source');
+    return { ...(await planCommand(ctx, 'terminate', sourceSide(move), source)), confirm_window_seconds: 0 };
+  }
+  await transitionInstance(ctx.db, instance.uuid, 'evacuated', { ...moved, launched_at: new Date() });
+  return { ...noCommand(), confirm_window_seconds: 0 };
+}
+
+/** The source's cleanup once a resize is confirmed (through the API or by the window). */
+async function planConfirm(ctx: ConductorContext, move: Move): Promise<MovePlan> {
+  const source = requireHost(move.migration.source_compute, 'source');
+  await recordEvent(ctx.db, move.instance.uuid, {
+    event: 'conductor_confirm_resize',
+    result: 'Success',
+    host: source,
+  });
+  return planCommand(ctx, 'terminate', sourceSide(move), source);
+}
+
+/** migration.confirm: the API moved the migration to confirming; the source drops its copy. */
+export async function confirm(ctx: ConductorContext, input: unknown): Promise<MovePlan> {
+  const { migration_id } = v.parse(MoveInput, input);
+  const move = await loadMove(ctx.db, migration_id);
+  if (move.migration.status !== 'confirming') {
+    throw new StateConflict(`Migration ${migration_id} is ${move.migration.status}, not confirming`);
+  }
+  return planConfirm(ctx, move);
+}
+
+/**
+ * migration.auto_confirm: the confirm window passed. Confirms only a migration still waiting
+ * (`finished`); one confirmed or reverted through the API meanwhile is that request's business.
+ */
+export async function autoConfirm(
+  ctx: ConductorContext,
+  input: unknown,
+): Promise<MovePlan & { confirming: boolean }> {
+  const { migration_id } = v.parse(MoveInput, input);
+  const move = await loadMove(ctx.db, migration_id);
+  try {
+    await transitionMigration(ctx.db, migration_id, 'confirm_started');
+  } catch (error) {
+    if (error instanceof StateConflict) return { ...noCommand(), confirming: false };
+    throw error;
+  }
+  await transitionInstance(ctx.db, move.instance.uuid, 'confirm_resize_requested');
+  return { ...(await planConfirm(ctx, move)), confirming: true };
+}
+
+/** migration.revert: the API moved the migration to reverting; the destination drops its copy first. */
+export async function revert(ctx: ConductorContext, input: unknown): Promise<MovePlan> {
+  const { migration_id } = v.parse(MoveInput, input);
+  const move = await loadMove(ctx.db, migration_id);
+  if (move.migration.status !== 'reverting') {
+    throw new StateConflict(`Migration ${migration_id} is ${move.migration.status}, not reverting`);
+  }
+  const dest = requireHost(move.migration.dest_compute, 'destination');
+  await recordEvent(ctx.db, move.instance.uuid, {
+    event: 'conductor_revert_resize',
+    result: 'Success',
+    host: dest,
+  });
+  return planCommand(ctx, 'terminate', destinationSide(move), dest);
+}
+
+/** migration.revert_on_source: the instance is the source's again, with its old flavor; the source powers it on. */
+export async function revertOnSource(ctx: ConductorContext, input: unknown): Promise<MovePlan> {
+  const { migration_id } = v.parse(MoveInput, input);
+  const move = await loadMove(ctx.db, migration_id);
+  const atSource = sourceSide(move);
+  const powerOn = move.instance.power_state === POWER_RUNNING;
+  await ctx.db
+    .update(instances)
+    .set({ host: atSource.host, node: atSource.node, flavor: atSource.flavor, updated_at: new Date() })
+    .where(and(eq(instances.uuid, move.instance.uuid), eq(instances.task_state, 'resize_reverting')));
+  return planCommand(ctx, 'finish_revert_resize', atSource, requireHost(atSource.host, 'source'), {
+    power_on: powerOn,
+  });
+}
+
+/** migration.complete: releases the claim on the side the guest left and ends the migration. */
+export async function complete(ctx: ConductorContext, input: unknown): Promise<void> {
+  const { migration_id, result } = v.parse(MoveInput, input);
+  const { power_state: powerState } = v.parse(HostResult, result);
+  const move = await loadMove(ctx.db, migration_id);
+  const { migration, instance } = move;
+  const uuid = instance.uuid;
+  if (migration.status === 'confirming') {
+    await transitionInstance(
+      ctx.db,
+      uuid,
+      instance.power_state === POWER_RUNNING ? 'resize_confirmed' : 'resize_confirmed_stopped',
+    );
+    await keepOnlyCurrentClaim(ctx.db, uuid);
+    await transitionMigration(ctx.db, migration_id, 'confirmed');
+  } else if (migration.status === 'reverting') {
+    const running = (powerState ?? instance.power_state) === POWER_RUNNING;
+    await transitionInstance(ctx.db, uuid, running ? 'resize_reverted' : 'resize_reverted_stopped', {
+      ...(powerState === undefined ? {} : { power_state: powerState }),
+    });
+    await keepOnlyCurrentClaim(ctx.db, uuid);
+    await transitionMigration(ctx.db, migration_id, 'reverted');
+  } else {
+    await keepOnlyCurrentClaim(ctx.db, uuid);
+    await transitionMigration(ctx.db, migration_id, 'completed', { progress: 100 });
+  }
+  await recordEvent(ctx.db, uuid, {
+    event: 'conductor_complete_migration',
+    result: 'Success',
+    host: instance.host,
+  });
+  await finishAction(ctx.db, uuid);
+}

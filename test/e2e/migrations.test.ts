@@ -1,0 +1,179 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call, createServer, login, waitForServer } from '../helpers/api.ts';
+import {
+  expectNodeUsageMatchesClaims,
+  expectSettled,
+  guestsOn,
+  instanceRow,
+  latestMigration,
+  type MoveHost,
+  serverAction,
+  startMoveHost,
+  waitForMigration,
+} from '../helpers/moves.ts';
+
+// Every path of the migrate-server workflow end to end, on two hosts of the test's own zone.
+const ZONE = 'az-moves';
+const HOSTS = ['move-a', 'move-b'];
+
+describe('unified migrations', () => {
+  let token: string;
+  const hosts: MoveHost[] = [];
+
+  beforeAll(async () => {
+    token = await login();
+    for (const host of HOSTS) hosts.push(await startMoveHost({ host, availabilityZone: ZONE }));
+  });
+
+  afterAll(async () => {
+    await Promise.all(hosts.map((host) => host.stop()));
+  });
+
+  async function bootActive(name: string, flavor = '1') {
+    const id = await createServer(token, { name, availability_zone: ZONE, flavor_ref: flavor });
+    await waitForServer(token, id, ['ACTIVE']);
+    return { id, source: (await instanceRow(id)).host ?? '' };
+  }
+
+  async function checkNodes() {
+    for (const host of HOSTS) await expectNodeUsageMatchesClaims(host);
+  }
+
+  it('cold migrates to the other host, waits in VERIFY_RESIZE, and confirms', async () => {
+    const { id, source } = await bootActive('cold');
+    expect((await serverAction(token, id, { migrate: null })).status).toBe(202);
+    const server = await waitForServer(token, id, ['VERIFY_RESIZE', 'ERROR']);
+    expect(server?.status).toBe('VERIFY_RESIZE');
+    const waiting = await waitForMigration(id, ['finished']);
+    expect(waiting).toMatchObject({ migration_type: 'migration', source_compute: source });
+    expect(waiting.dest_compute).not.toBe(source);
+    expect((await instanceRow(id)).host).toBe(waiting.dest_compute);
+    await expectSettled(id, HOSTS, { allowVerifyResize: true });
+
+    expect((await serverAction(token, id, { confirm_resize: null })).status).toBe(204);
+    await waitForServer(token, id, ['ACTIVE']);
+    expect((await waitForMigration(id, ['confirmed'])).status).toBe('confirmed');
+    await expectSettled(id, HOSTS);
+    expect(await guestsOn(source)).not.toContain(id);
+    await checkNodes();
+  });
+
+  it('resizes to a bigger flavor and reverts to the old one on the source', async () => {
+    const { id, source } = await bootActive('resize-revert', '1');
+    expect((await serverAction(token, id, { resize: { flavor_ref: '2' } })).status).toBe(202);
+    await waitForServer(token, id, ['VERIFY_RESIZE']);
+    const resized = await instanceRow(id);
+    expect(resized.flavor.flavorid).toBe('2');
+    expect(resized.host).not.toBe(source);
+
+    expect((await serverAction(token, id, { revert_resize: null })).status).toBe(202);
+    await waitForServer(token, id, ['ACTIVE']);
+    const reverted = await instanceRow(id);
+    expect({ host: reverted.host, flavor: reverted.flavor.flavorid }).toEqual({ host: source, flavor: '1' });
+    expect((await waitForMigration(id, ['reverted'])).status).toBe('reverted');
+    await expectSettled(id, HOSTS);
+    await checkNodes();
+  });
+
+  it('resizes and confirms: the server keeps the new flavor and only the destination claim', async () => {
+    const { id } = await bootActive('resize-confirm', '1');
+    expect((await serverAction(token, id, { resize: { flavor_ref: '2' } })).status).toBe(202);
+    await waitForServer(token, id, ['VERIFY_RESIZE']);
+    // A second resize while one waits for its decision is a conflict naming the state.
+    const again = await serverAction(token, id, { resize: { flavor_ref: '3' } });
+    expect(again.status).toBe(409);
+    expect(JSON.stringify(again.body)).toMatch(/resized/);
+    expect((await serverAction(token, id, { confirm_resize: null })).status).toBe(204);
+    await waitForServer(token, id, ['ACTIVE']);
+    expect((await instanceRow(id)).flavor.flavorid).toBe('2');
+    await waitForMigration(id, ['confirmed']);
+    await expectSettled(id, HOSTS);
+    await checkNodes();
+  });
+
+  it('confirms a resize nobody confirmed once the window passes', async () => {
+    const { id } = await bootActive('auto-confirm');
+    expect((await serverAction(token, id, { migrate: null })).status).toBe(202);
+    await waitForServer(token, id, ['VERIFY_RESIZE']);
+    // The test stack's RESIZE_CONFIRM_WINDOW_SECONDS is 20.
+    await waitForMigration(id, ['confirmed'], 45_000);
+    await waitForServer(token, id, ['ACTIVE']);
+    await expectSettled(id, HOSTS);
+  }, 60_000);
+
+  it('live migrates to a named host; the migration shows its progress and ends done', async () => {
+    const { id, source } = await bootActive('live');
+    const dest = HOSTS.find((host) => host !== source) ?? '';
+    const response = await serverAction(token, id, {
+      migrate_live: { host: dest, block_migration: false, disk_over_commit: false },
+    });
+    expect(response.status).toBe(202);
+    const done = await waitForMigration(id, ['done', 'error']);
+    expect(done).toMatchObject({ status: 'done', migration_type: 'live-migration', progress: 100 });
+    await waitForServer(token, id, ['ACTIVE']);
+    expect((await instanceRow(id)).host).toBe(dest);
+    await expectSettled(id, HOSTS);
+    await checkNodes();
+
+    const listed = await call<{ migrations: { id: number; status: string }[] }>(
+      'GET',
+      `/v3/servers/${id}/migrations`,
+      { token },
+    );
+    expect(listed.body.migrations[0]).toMatchObject({ id: done.id, status: 'done' });
+    const filtered = await call<{ migrations: { id: number }[] }>(
+      'GET',
+      `/v3/os-migrations?instance_uuid=${id}&migration_type=live-migration&status=done`,
+      { token },
+    );
+    expect(filtered.body.migrations.map((row) => row.id)).toEqual([done.id]);
+  });
+
+  it('refuses moves that cannot start, writing nothing', async () => {
+    const { id, source } = await bootActive('refused');
+    const self = await serverAction(token, id, {
+      migrate_live: { host: source, block_migration: false, disk_over_commit: false },
+    });
+    expect(self.status).toBe(400);
+    // Evacuate needs the source host down.
+    const evacuate = await serverAction(token, id, { evacuate: { on_shared_storage: false } });
+    expect(evacuate.status).toBe(409);
+    expect(JSON.stringify(evacuate.body)).toMatch(/still in use/);
+    expect(await latestMigration(id)).toBeUndefined();
+    const confirm = await serverAction(token, id, { confirm_resize: null });
+    expect(confirm.status).toBe(409);
+  });
+
+  it('evacuates from a down host; the old host cleans up only its own copy when it returns', async () => {
+    const { id, source } = await bootActive('evacuate');
+    const dest = HOSTS.find((host) => host !== source) ?? '';
+    const sourceHost = hosts.find((host) => host.host === source);
+    await sourceHost?.stop();
+    const forceDown = (forced: boolean) =>
+      call('PUT', '/v3/os-services/force-down', {
+        token,
+        body: { service: { host: source, binary: 'nova-compute', forced_down: forced } },
+      });
+    expect((await forceDown(true)).status).toBe(200);
+    try {
+      const response = await serverAction(token, id, { evacuate: { on_shared_storage: false } });
+      expect(response.status).toBe(200);
+      await waitForMigration(id, ['done']);
+      await waitForServer(token, id, ['ACTIVE']);
+      expect((await instanceRow(id)).host).toBe(dest);
+      // The dead host's disk still has its copy until it comes back.
+      expect(await guestsOn(source)).toContain(id);
+    } finally {
+      expect((await forceDown(false)).status).toBe(200);
+      await sourceHost?.restart();
+    }
+    const deadline = Date.now() + 20_000;
+    while ((await guestsOn(source)).includes(id) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(await guestsOn(source)).not.toContain(id);
+    expect(await guestsOn(dest)).toContain(id);
+    await expectSettled(id, HOSTS);
+    await checkNodes();
+  }, 60_000);
+});
