@@ -33,7 +33,7 @@ const UpdateHost = v.object({
 // Maintenance mode disables the host's compute service with this reason, so the scheduler places
 // nothing new there and os-services shows why; leaving maintenance enables only a service that was
 // disabled for it. Servers already on the host stay (no driver here can evacuate itself).
-export const MAINTENANCE_REASON = 'maintenance mode';
+const MAINTENANCE_REASON = 'maintenance mode';
 
 /** What a PUT asks of the service row; null when it leaves the row alone. */
 function requestedChange(update: v.InferOutput<typeof UpdateHost>['host']) {
