@@ -11,7 +11,8 @@ import { defineExtension } from './extension.ts';
 // Havana's os-simple-tenant-usage: what each project's servers used over a period, in hours of
 // servers, vCPUs, RAM and disk. Deleted servers count for the time they ran (their soft-deleted rows
 // keep launched_at and terminated_at until db:archive moves them to the shadow tables).
-type InstanceRow = typeof instances.$inferSelect;
+/** Only servers that were launched ran, so only they used anything. */
+type LaunchedInstance = typeof instances.$inferSelect & { launched_at: Date };
 
 // Havana took naive timestamps as UTC (`2012-10-08T21:00:00`, `2012-10-08 21:00:00.000000`).
 const Timestamp = v.pipe(
@@ -46,16 +47,15 @@ function period(query: v.InferOutput<typeof UsageQuery>): Period {
 }
 
 /** Hours the server ran within the period; never beyond now (a report about the future charges nothing). */
-function hoursWithin(instance: InstanceRow, { start, stop, now }: Period): number {
-  if (!instance.launched_at) return 0;
+function hoursWithin(instance: LaunchedInstance, { start, stop, now }: Period): number {
   const from = Math.max(instance.launched_at.getTime(), start.getTime());
   const to = Math.min(stop.getTime(), now.getTime(), instance.terminated_at?.getTime() ?? Infinity);
   return Math.max(0, to - from) / 3_600_000;
 }
 
-function serverUsage(instance: InstanceRow, within: Period) {
+function serverUsage(instance: LaunchedInstance, within: Period) {
   const endedAt = instance.terminated_at;
-  const startedAt = instance.launched_at ?? instance.created_at;
+  const startedAt = instance.launched_at;
   return {
     instance_id: instance.uuid,
     name: instance.display_name,
@@ -73,7 +73,7 @@ function serverUsage(instance: InstanceRow, within: Period) {
 }
 
 /** One project's usage: totals over its servers, and each server's own when `detailed`. */
-function tenantUsage(projectId: string, rows: InstanceRow[], within: Period, detailed: boolean) {
+function tenantUsage(projectId: string, rows: LaunchedInstance[], within: Period, detailed: boolean) {
   const servers = rows.map((row) => serverUsage(row, within));
   const sum = (amount: (server: ReturnType<typeof serverUsage>) => number) =>
     servers.reduce((total, server) => total + amount(server), 0);
@@ -90,8 +90,12 @@ function tenantUsage(projectId: string, rows: InstanceRow[], within: Period, det
 }
 
 /** Servers that ran at some time in the period, deleted ones included (Havana's active-by-window). */
-async function serversInPeriod(c: Context<AppEnv>, within: Period, projectId?: string) {
-  return c.var.db
+async function serversInPeriod(
+  c: Context<AppEnv>,
+  within: Period,
+  projectId?: string,
+): Promise<LaunchedInstance[]> {
+  const rows = await c.var.db
     .select()
     .from(instances)
     .where(
@@ -102,6 +106,8 @@ async function serversInPeriod(c: Context<AppEnv>, within: Period, projectId?: s
       ),
     )
     .orderBy(asc(instances.project_id), asc(instances.launched_at), asc(instances.id));
+  // The launched_at condition already left out servers never launched; this tells the type system.
+  return rows.flatMap((row) => (row.launched_at ? [{ ...row, launched_at: row.launched_at }] : []));
 }
 
 export const simpleTenantUsageExtension = defineExtension({
@@ -121,9 +127,11 @@ export const simpleTenantUsageExtension = defineExtension({
       handler: async (c, { query }) => {
         authorize(c.var.caller, 'compute_extension:simple_tenant_usage:list');
         const within = period(query);
-        const byProject = new Map<string, InstanceRow[]>();
+        const byProject = new Map<string, LaunchedInstance[]>();
         for (const row of await serversInPeriod(c, within)) {
-          byProject.set(row.project_id, [...(byProject.get(row.project_id) ?? []), row]);
+          const rows = byProject.get(row.project_id);
+          if (rows) rows.push(row);
+          else byProject.set(row.project_id, [row]);
         }
         return c.json({
           tenant_usages: [...byProject].map(([projectId, rows]) =>
