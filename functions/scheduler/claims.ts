@@ -1,7 +1,7 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { PrimaryDb } from '../../schema/db.ts';
 import { computeNodes, resourceClaims } from '../../schema/tables/index.ts';
-import { isDuplicateKey, NoValidHost } from '../shared/errors.ts';
+import { NoValidHost } from '../shared/errors.ts';
 import { selectHosts } from './host-query.ts';
 import { choosePolicy, loadActivePolicies, type Policy, type PolicyChoice } from './policies.ts';
 import type { HostState, RequestSpec } from './request-spec.ts';
@@ -13,61 +13,65 @@ import {
 } from './select-destinations.ts';
 
 type Transaction = Parameters<Parameters<PrimaryDb['transaction']>[0]>[0];
+type Executor = PrimaryDb | Transaction;
 
-/** The host moved on since the decision read it (another claim, a release, a dedication). */
-class GenerationMoved extends Error {
-  override readonly name = 'GenerationMoved';
-}
+// A claim takes two statements and no transaction when nothing contends (each statement is an HTTP
+// round trip to the database, and BEGIN and COMMIT would be two more): the claim row goes in `pending`,
+// counting for nothing, then one UPDATE of the node joined with that row adds the row's resources to the
+// node's usage and clears `pending`, conditional on the generation the decision read. Both rows change
+// or neither; a pending row a crash leaves behind is inert and goes with the instance's other claims.
 
-/** The host, re-checked under its lock, no longer passes the policy. */
+/** The host, re-checked under its lock, no longer passes the policy (or the pending claim was released). */
 class NoLongerFits extends Error {
   override readonly name = 'NoLongerFits';
 }
 
-/** Inside a transaction: reserve the resources, conditional on the generation the decision saw. */
-async function reserve(
-  tx: Transaction,
-  spec: RequestSpec,
-  nodeId: number,
-  generation: number,
-): Promise<void> {
-  try {
-    await tx.insert(resourceClaims).values({
+/** The pending claim row of the instance on the node; an existing row (an earlier try's) is kept. */
+async function insertPending(db: PrimaryDb, spec: RequestSpec, nodeId: number): Promise<void> {
+  await db
+    .insert(resourceClaims)
+    .values({
       instance_uuid: spec.instance_uuid,
       compute_node_id: nodeId,
       memory_mb: spec.memory_mb,
       vcpus: spec.vcpus,
       disk_gb: spec.disk_gb,
+      pending: true,
       created_at: new Date(),
-    });
-  } catch (error) {
-    // Claimed already by an earlier try of the same step: the reservation stands, nothing to add.
-    if (isDuplicateKey(error)) return;
-    throw error;
-  }
-  const updated = await tx
-    .update(computeNodes)
-    .set({
-      memory_mb_used: sql`${computeNodes.memory_mb_used} + ${spec.memory_mb}`,
-      vcpus_used: sql`${computeNodes.vcpus_used} + ${spec.vcpus}`,
-      local_gb_used: sql`${computeNodes.local_gb_used} + ${spec.disk_gb}`,
-      running_vms: sql`${computeNodes.running_vms} + 1`,
-      generation: sql`${computeNodes.generation} + 1`,
     })
-    .where(
-      and(eq(computeNodes.id, nodeId), eq(computeNodes.generation, generation), eq(computeNodes.deleted, 0)),
-    );
-  if (updated.rowsAffected !== 1) throw new GenerationMoved();
+    .onDuplicateKeyUpdate({ set: { instance_uuid: sql`${resourceClaims.instance_uuid}` } });
+}
+
+/** Counts the pending claim on the node if its generation is still `generation`; false if it moved on. */
+async function applyPending(
+  db: Executor,
+  spec: RequestSpec,
+  nodeId: number,
+  generation: number,
+): Promise<boolean> {
+  const result = await db.execute(sql`UPDATE ${computeNodes} JOIN ${resourceClaims}
+      ON ${resourceClaims.compute_node_id} = ${computeNodes.id}
+    SET ${computeNodes.memory_mb_used} = ${computeNodes.memory_mb_used} + ${resourceClaims.memory_mb},
+      ${computeNodes.vcpus_used} = ${computeNodes.vcpus_used} + ${resourceClaims.vcpus},
+      ${computeNodes.local_gb_used} = ${computeNodes.local_gb_used} + ${resourceClaims.disk_gb},
+      ${computeNodes.running_vms} = ${computeNodes.running_vms} + 1,
+      ${computeNodes.generation} = ${computeNodes.generation} + 1,
+      ${resourceClaims.pending} = FALSE
+    WHERE ${computeNodes.id} = ${nodeId} AND ${computeNodes.generation} = ${generation}
+      AND ${computeNodes.deleted} = 0
+      AND ${resourceClaims.instance_uuid} = ${spec.instance_uuid} AND ${resourceClaims.pending} = TRUE`);
+  // Changed rows: the node's and the claim's.
+  return result.rowsAffected === 2;
 }
 
 export type ClaimOutcome = 'claimed' | 'no_longer_fits';
 
 /**
- * Claims `host` for the request. First optimistically: one transaction whose UPDATE is conditional on
- * the generation the decision read. If the host moved on, it locks the node row, re-runs the policy's
- * filters on that host's fresh state inside the same transaction and claims at the current generation
- * if it still passes. Under the lock nobody else can change the host, so the second try never loses a
- * race; it only fails when the host really cannot take the request any more.
+ * Claims `host` for the request. First optimistically, conditional on the generation the decision read.
+ * If the host moved on, a transaction locks the node row, re-runs the policy's filters on that host's
+ * fresh state and counts the claim at the current generation if it still passes. Under the lock nobody
+ * else can change the host, so the second try never loses a race; it only fails when the host really
+ * cannot take the request any more, and then the pending row goes.
  */
 export async function claimHost(
   db: PrimaryDb,
@@ -76,12 +80,8 @@ export async function claimHost(
   policy: PolicyChoice,
   options: Pick<SelectOptions, 'now' | 'serviceDownTimeSeconds'>,
 ): Promise<ClaimOutcome> {
-  try {
-    await db.transaction((tx) => reserve(tx, spec, host.id, host.generation));
-    return 'claimed';
-  } catch (error) {
-    if (!(error instanceof GenerationMoved)) throw error;
-  }
+  await insertPending(db, spec, host.id);
+  if (await applyPending(db, spec, host.id, host.generation)) return 'claimed';
   try {
     await db.transaction(async (tx) => {
       const [locked] = await tx
@@ -89,15 +89,36 @@ export async function claimHost(
         .from(computeNodes)
         .where(and(eq(computeNodes.id, host.id), eq(computeNodes.deleted, 0)))
         .for('update');
-      if (!locked) throw new NoLongerFits();
+      const [claim] = await tx
+        .select({ pending: resourceClaims.pending })
+        .from(resourceClaims)
+        .where(
+          and(
+            eq(resourceClaims.instance_uuid, spec.instance_uuid),
+            eq(resourceClaims.compute_node_id, host.id),
+          ),
+        )
+        .for('update');
+      if (!locked || !claim) throw new NoLongerFits();
+      // An earlier try of the same step counted it already: that claim stands.
+      if (!claim.pending) return;
       const recheck = await selectDestinations(tx, spec, { ...options, limit: 1, policy, nodeId: host.id });
       if (recheck.destinations.length === 0) throw new NoLongerFits();
-      await reserve(tx, spec, host.id, locked.generation);
+      if (!(await applyPending(tx, spec, host.id, locked.generation))) throw new NoLongerFits();
     });
     return 'claimed';
   } catch (error) {
-    if (error instanceof NoLongerFits) return 'no_longer_fits';
-    throw error;
+    if (!(error instanceof NoLongerFits)) throw error;
+    await db
+      .delete(resourceClaims)
+      .where(
+        and(
+          eq(resourceClaims.instance_uuid, spec.instance_uuid),
+          eq(resourceClaims.compute_node_id, host.id),
+          eq(resourceClaims.pending, true),
+        ),
+      );
+    return 'no_longer_fits';
   }
 }
 
@@ -117,8 +138,7 @@ const CANDIDATES_PER_DECISION = 10;
 /**
  * Decides and claims: walks the ranked destinations, moving to the next one when a host can no longer
  * take the request, and decides afresh (bounded) when every candidate filled up meanwhile. When nothing
- * contends that is two round trips of reads (policies with earlier claims, then candidates) and the
- * claim's transaction.
+ * contends that is four round trips: policies with earlier claims, candidates, and the claim's two.
  */
 export async function scheduleAndClaim(
   db: PrimaryDb,
@@ -163,7 +183,7 @@ async function earlierClaim(db: PrimaryDb, spec: RequestSpec): Promise<HostState
   const claims = await db
     .select({ node: resourceClaims.compute_node_id })
     .from(resourceClaims)
-    .where(eq(resourceClaims.instance_uuid, spec.instance_uuid));
+    .where(and(eq(resourceClaims.instance_uuid, spec.instance_uuid), eq(resourceClaims.pending, false)));
   if (claims.length === 0) return undefined;
   const hosts = await selectHosts(
     db,
@@ -175,7 +195,7 @@ async function earlierClaim(db: PrimaryDb, spec: RequestSpec): Promise<HostState
   return hosts.find((host) => !spec.ignore_hosts.includes(host.host));
 }
 
-/** Releases every claim the instance holds (or only those on `nodeId`). Safe to call repeatedly. */
+/** Releases every claim the instance holds (or only those on `nodeId`), pending ones included. Safe to call repeatedly. */
 export async function releaseClaims(db: PrimaryDb, instanceUuid: string, nodeId?: number): Promise<number> {
   return db.transaction(async (tx) => {
     const claims = await tx
@@ -190,6 +210,8 @@ export async function releaseClaims(db: PrimaryDb, instanceUuid: string, nodeId?
       .for('update');
     for (const claim of claims) {
       await tx.delete(resourceClaims).where(eq(resourceClaims.id, claim.id));
+      // A pending claim never reached the node's usage.
+      if (claim.pending) continue;
       await tx
         .update(computeNodes)
         .set({

@@ -39,7 +39,7 @@ export async function claimForMove(
   const held = await db
     .select({ node: resourceClaims.compute_node_id })
     .from(resourceClaims)
-    .where(eq(resourceClaims.instance_uuid, spec.instance_uuid));
+    .where(and(eq(resourceClaims.instance_uuid, spec.instance_uuid), eq(resourceClaims.pending, false)));
   for (const node of nodes) {
     if (held.some((claim) => claim.node === node.id)) {
       const decision = await selectDestinations(db, spec, { ...options, active, limit: 1, nodeId: node.id });

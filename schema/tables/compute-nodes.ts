@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import {
   bigint,
+  boolean,
   double,
   index,
   int,
@@ -79,7 +80,10 @@ export const computeNodes = mysqlTable(
   ],
 );
 
-/** A resource reservation of one instance on one node; released by deleting the row. */
+/**
+ * A resource reservation of one instance on one node; released by deleting the row. A `pending` row is
+ * one a claim has written but not yet counted in the node's usage (functions/scheduler/claims.ts).
+ */
 export const resourceClaims = mysqlTable(
   'resource_claims',
   {
@@ -89,6 +93,7 @@ export const resourceClaims = mysqlTable(
     memory_mb: int('memory_mb').notNull(),
     vcpus: int('vcpus').notNull(),
     disk_gb: int('disk_gb').notNull(),
+    pending: boolean('pending').notNull().default(false),
     ...timestamps,
   },
   (t) => [

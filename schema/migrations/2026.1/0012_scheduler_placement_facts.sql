@@ -1,7 +1,8 @@
 -- The scheduler's placement facts on compute_nodes (functions/scheduler/placement-facts.ts keeps them):
 -- the aggregates' allocation ratios, dedication and tenant isolation, the aggregate's availability zone,
 -- and free RAM as an indexed column, so the candidate query reads hosts in the RAM weigher's order and
--- stops at its LIMIT instead of joining derived tables over every host. Every statement is re-runnable.
+-- stops at its LIMIT instead of joining derived tables over every host; and pending claims. Every
+-- statement is re-runnable.
 ALTER TABLE `compute_nodes` ADD COLUMN IF NOT EXISTS `aggregate_cpu_allocation_ratio` double;
 --> statement-breakpoint
 ALTER TABLE `compute_nodes` ADD COLUMN IF NOT EXISTS `aggregate_ram_allocation_ratio` double;
@@ -51,6 +52,10 @@ UPDATE `compute_nodes` SET
 		WHERE h.`host` = `compute_nodes`.`host` AND h.`deleted` = 0 AND m.`key` = 'availability_zone'),
 		(SELECT s.`availability_zone` FROM `services` s WHERE s.`id` = `compute_nodes`.`service_id`))
 WHERE `deleted` = 0;
+--> statement-breakpoint
+-- A claim row is written pending, then counted in its node's usage by one UPDATE joining both rows
+-- (functions/scheduler/claims.ts): a claim needs no transaction.
+ALTER TABLE `resource_claims` ADD COLUMN IF NOT EXISTS `pending` boolean NOT NULL DEFAULT FALSE;
 --> statement-breakpoint
 -- Archived nodes keep the same columns as live ones (schema/tables/shadow.ts); there free RAM is a
 -- plain column, copied as it was.
