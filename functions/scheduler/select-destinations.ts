@@ -14,15 +14,7 @@ import {
 } from './policies.ts';
 import type { HostState, RequestSpec } from './request-spec.ts';
 import { WEIGHERS_BY_NAME } from './weighers/index.ts';
-import type { HostWeigher } from './weighers/weigher.ts';
-
-export interface Destination {
-  host: HostState;
-  /** Σ multiplier × normalised value over the policy's weighers. */
-  weight: number;
-  /** Each weigher's contribution to `weight`. */
-  weights: Record<string, number>;
-}
+import { type Destination, type WeigherInPolicy, weighHosts } from './weighers/weigh.ts';
 
 export interface Rejection {
   host: string;
@@ -67,7 +59,7 @@ const EXPLAIN_LIMIT = 500;
 interface Pipeline {
   context: FilterContext;
   filters: HostFilter[];
-  weighers: Array<{ weigher: HostWeigher; multiplier: number }>;
+  weighers: WeigherInPolicy[];
 }
 
 function pipeline(policy: Policy, options: SelectOptions): Pipeline {
@@ -114,33 +106,6 @@ function firstFailure(
       return { host: host.host, node: host.hypervisor_hostname, filter: filter.name, reason };
   }
   return null;
-}
-
-/** Min-max normalisation per weigher (Nova 2014.1), so multipliers are comparable across weighers. */
-function weigh(
-  hosts: HostState[],
-  spec: RequestSpec,
-  { context, weighers }: Pipeline,
-  facts: HostFacts,
-): Destination[] {
-  const destinations = hosts.map((host) => ({ host, weight: 0, weights: {} as Record<string, number> }));
-  for (const { weigher, multiplier } of weighers) {
-    const raw = hosts.map((host) => weigher.weigh(host, spec, context, facts));
-    const known = raw.filter((value): value is number => value !== null);
-    const min = Math.min(...known);
-    const max = Math.max(...known);
-    raw.forEach((value, index) => {
-      // No usable value: below the worst contribution any host with a value can get.
-      const contribution =
-        value === null ? -Math.abs(multiplier) : multiplier * (max > min ? (value - min) / (max - min) : 0);
-      const destination = destinations[index];
-      if (!destination) return;
-      destination.weights[weigher.name] = contribution;
-      destination.weight += contribution;
-    });
-  }
-  // Stable sort: equal weights keep the candidate query's order.
-  return destinations.sort((a, b) => b.weight - a.weight);
 }
 
 // Ties break by id in the weigher's own direction: an index on the weigher's column ends with the
@@ -208,10 +173,13 @@ export async function selectDestinations(
     facts = mergeFacts(facts, windowFacts);
     if (rows.length < windowSize) break;
   }
-  const destinations = weigh(passing, spec, steps, facts ?? (await loadHostFacts(db, kinds, [], spec))).slice(
-    0,
-    wanted,
-  );
+  const destinations = weighHosts(
+    passing,
+    spec,
+    steps.context,
+    steps.weighers,
+    facts ?? (await loadHostFacts(db, kinds, [], spec)),
+  ).slice(0, wanted);
   const explained = options.explain ? await explain(db, spec, steps, options.nodeId) : undefined;
   return {
     choice,
