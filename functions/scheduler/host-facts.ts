@@ -1,23 +1,15 @@
 import { and, count, eq, inArray, ne, or, sql } from 'drizzle-orm';
 import type { PrimaryDb } from '../../schema/db.ts';
-import {
-  aggregateHosts,
-  aggregateMetadata,
-  hostCapabilities,
-  instances,
-  resourceClaims,
-} from '../../schema/tables/index.ts';
+import { aggregateHosts, aggregateMetadata, instances, resourceClaims } from '../../schema/tables/index.ts';
 import { hintList, hintString } from './hints.ts';
 import type { HostState, RequestSpec } from './request-spec.ts';
 
 /** What some filters and weighers read beyond the host row; loaded in one query per kind, for a window of hosts. */
-export type FactKind = 'aggregate_metadata' | 'capabilities' | 'instance_nodes' | 'group_nodes' | 'io_ops';
+export type FactKind = 'aggregate_metadata' | 'instance_nodes' | 'group_nodes' | 'io_ops';
 
 export interface HostFacts {
   /** host → metadata key → the values of every aggregate the host is in. */
   aggregateMetadata: Map<string, Map<string, string[]>>;
-  /** host → capabilities an admin declared (architecture, vm_mode...). */
-  capabilities: Map<string, Record<string, string>>;
   /** server uuid (from `same_host`/`different_host`) → the nodes it holds claims on. */
   instanceNodes: Map<string, Set<number>>;
   /** Nodes where the other members of the request's `group` hold claims. */
@@ -35,7 +27,6 @@ const IO_TASK_STATES = ['resize_migrating', 'rebuilding', 'resize_prep', 'image_
 export function emptyFacts(): HostFacts {
   return {
     aggregateMetadata: new Map(),
-    capabilities: new Map(),
     instanceNodes: new Map(),
     groupNodes: new Set(),
     ioOps: new Map(),
@@ -68,10 +59,6 @@ export async function loadHostFacts(
       byKey.set(row.key, [...(byKey.get(row.key) ?? []), row.value]);
       facts.aggregateMetadata.set(row.host, byKey);
     }
-  }
-  if (kinds.has('capabilities')) {
-    const rows = await db.select().from(hostCapabilities).where(inArray(hostCapabilities.host, names));
-    for (const row of rows) facts.capabilities.set(row.host, row.capabilities);
   }
   if (kinds.has('instance_nodes')) {
     const uuids = [

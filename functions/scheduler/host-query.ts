@@ -1,5 +1,5 @@
 import { and, eq, type SQL, sql } from 'drizzle-orm';
-import { computeNodes, services } from '../../schema/tables/index.ts';
+import { computeNodes, hostCapabilities, services } from '../../schema/tables/index.ts';
 import type { Reader } from './host-facts.ts';
 
 // The host rows the scheduler decides on. What aggregates and dedications change about a host is kept
@@ -41,14 +41,19 @@ const HOST_FIELDS = {
   supported_objects: services.supported_objects,
   dedicated_to: computeNodes.dedicated_to,
   filter_tenant_ids: computeNodes.filter_tenant_ids,
+  declared_capabilities: hostCapabilities.capabilities,
 };
 
-/** Live compute nodes with their service and placement facts, narrowed by `where`. */
+/**
+ * Live compute nodes with their service, placement facts and declared capabilities, narrowed by `where`.
+ * Both joins are primary-key lookups per node, so reading in the index order of compute_nodes stays so.
+ */
 export function selectHosts(db: Reader, where: SQL | undefined) {
   return db
     .select(HOST_FIELDS)
     .from(computeNodes)
     .innerJoin(services, and(eq(services.id, computeNodes.service_id), eq(services.deleted, 0)))
+    .leftJoin(hostCapabilities, eq(hostCapabilities.host, computeNodes.host))
     .where(and(eq(computeNodes.deleted, 0), where))
     .$dynamic();
 }

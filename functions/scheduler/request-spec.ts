@@ -59,6 +59,8 @@ export interface HostState {
   dedicated_to: string | null;
   /** The projects its aggregates' `filter_tenant_id` admit, comma-separated; null when it takes any. */
   filter_tenant_ids: string | null;
+  /** What an admin declared the host can run (`architecture`, `vm_mode`, `cpu_features`...); null: nothing. */
+  declared_capabilities: Record<string, string> | null;
 }
 
 export function freeRamMb(host: HostState): number {

@@ -192,7 +192,6 @@ export async function selectDestinations(
 function mergeFacts(into: HostFacts | undefined, next: HostFacts): HostFacts {
   if (!into) return next;
   for (const [host, metadata] of next.aggregateMetadata) into.aggregateMetadata.set(host, metadata);
-  for (const [host, capabilities] of next.capabilities) into.capabilities.set(host, capabilities);
   for (const [node, ioOps] of next.ioOps) into.ioOps.set(node, ioOps);
   return into;
 }

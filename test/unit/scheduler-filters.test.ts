@@ -222,7 +222,7 @@ describe('AggregateInstanceExtraSpecsFilter', () => {
 });
 
 describe('ComputeCapabilitiesFilter', () => {
-  const declared = facts({ capabilities: new Map([['compute-1', { cpu_features: 'avx,avx2,sse4' }]]) });
+  const declared = { declared_capabilities: { cpu_features: 'avx,avx2,sse4' } };
 
   it('matches declared capabilities, node fields and metrics with the extra-spec operators', () => {
     const wants = {
@@ -233,7 +233,7 @@ describe('ComputeCapabilitiesFilter', () => {
         'capabilities:cpu.percent': '<= 50',
       },
     };
-    expect(verdict(computeCapabilitiesFilter, {}, wants, { facts: declared })).toBeNull();
+    expect(verdict(computeCapabilitiesFilter, declared, wants)).toBeNull();
   });
 
   it('says what the host has against what the flavor asks', () => {
@@ -271,25 +271,38 @@ describe('the extra-spec operators', () => {
 });
 
 describe('ImagePropertiesFilter', () => {
-  const tilegxHost = facts({ capabilities: new Map([['compute-1', { architecture: 'x86_64, TileGX' }]]) });
-
-  it('reads capabilities only when the image asks for a property', () => {
-    expect(imagePropertiesFilter.needs?.(spec())).toEqual([]);
-    expect(imagePropertiesFilter.needs?.(spec({ image_properties: { architecture: 'tilegx' } }))).toEqual([
-      'capabilities',
-    ]);
-  });
+  const tilegxImage = { image_properties: { architecture: 'tilegx' } };
 
   it('sends a tilegx image only to a host that declares tilegx', () => {
-    const tilegxImage = { image_properties: { architecture: 'tilegx' } };
-    expect(verdict(imagePropertiesFilter, {}, tilegxImage, { facts: tilegxHost })).toBeNull();
+    expect(
+      verdict(
+        imagePropertiesFilter,
+        { declared_capabilities: { architecture: 'x86_64, TileGX' } },
+        tilegxImage,
+      ),
+    ).toBeNull();
+    expect(
+      verdict(imagePropertiesFilter, { declared_capabilities: { architecture: 'x86_64' } }, tilegxImage),
+    ).toBe('the image needs architecture tilegx, the host supports x86_64');
+  });
+
+  it('takes a host that declares nothing for an x86_64, hvm one', () => {
     expect(verdict(imagePropertiesFilter, {}, tilegxImage)).toBe(
-      'the image needs architecture tilegx and the host declares no architecture',
-    );
-    const x86 = facts({ capabilities: new Map([['compute-1', { architecture: 'x86_64' }]]) });
-    expect(verdict(imagePropertiesFilter, {}, tilegxImage, { facts: x86 })).toBe(
       'the image needs architecture tilegx, the host supports x86_64',
     );
+    expect(
+      verdict(imagePropertiesFilter, {}, { image_properties: { architecture: 'X86_64', vm_mode: 'hvm' } }),
+    ).toBeNull();
+    // A TILE-Gx host does not run x86_64 images.
+    expect(
+      verdict(
+        imagePropertiesFilter,
+        { declared_capabilities: { architecture: 'tilegx' } },
+        {
+          image_properties: { architecture: 'x86_64' },
+        },
+      ),
+    ).toBe('the image needs architecture x86_64, the host supports tilegx');
   });
 
   it("matches hypervisor_type against the node's own, and vm_mode against the declared one", () => {
@@ -297,13 +310,18 @@ describe('ImagePropertiesFilter', () => {
     expect(verdict(imagePropertiesFilter, {}, { image_properties: { hypervisor_type: 'kvm' } })).toBe(
       'the image needs hypervisor_type kvm, the host supports fake',
     );
-    const hvm = facts({ capabilities: new Map([['compute-1', { vm_mode: 'hvm' }]]) });
-    expect(
-      verdict(imagePropertiesFilter, {}, { image_properties: { vm_mode: 'hvm' } }, { facts: hvm }),
-    ).toBeNull();
-    expect(verdict(imagePropertiesFilter, {}, { image_properties: { vm_mode: 'xen' } }, { facts: hvm })).toBe(
+    const xen = { declared_capabilities: { vm_mode: 'xen, hvm' } };
+    expect(verdict(imagePropertiesFilter, xen, { image_properties: { vm_mode: 'xen' } })).toBeNull();
+    expect(verdict(imagePropertiesFilter, {}, { image_properties: { vm_mode: 'xen' } })).toBe(
       'the image needs vm_mode xen, the host supports hvm',
     );
+    expect(
+      verdict(
+        imagePropertiesFilter,
+        { declared_capabilities: { vm_mode: '' } },
+        { image_properties: { vm_mode: 'xen' } },
+      ),
+    ).toBe('the image needs vm_mode xen, the host supports none');
   });
 
   it('ignores image properties it does not know', () => {

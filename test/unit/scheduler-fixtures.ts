@@ -39,6 +39,7 @@ export function host(overrides: Partial<HostState> = {}): HostState {
     supported_objects: { Instance: '1.0' },
     dedicated_to: null,
     filter_tenant_ids: null,
+    declared_capabilities: null,
     ...overrides,
   };
 }

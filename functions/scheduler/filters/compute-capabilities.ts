@@ -29,9 +29,8 @@ export const computeCapabilitiesFilter: HostFilter = {
   description:
     "Every flavor extra spec `capabilities:<key>` matches the host's declared capability, node field (hypervisor_type, vcpus...) or metric <key>.",
   hints: [],
-  needs: (spec) => (scopedSpecs(spec.flavor_extra_specs, SCOPE).length > 0 ? ['capabilities'] : []),
-  passes(host, spec, _context, facts) {
-    const declared = facts.capabilities.get(host.host);
+  passes(host, spec) {
+    const declared = host.declared_capabilities ?? undefined;
     for (const [key, requirement] of scopedSpecs(spec.flavor_extra_specs, SCOPE)) {
       const have = capability(host, declared, key);
       if (!matchesRequirement(have, requirement))

@@ -1,32 +1,35 @@
 import type { HostFilter } from './filter.ts';
 
-// Which image properties a host must support, and where the host's answer comes from. Architecture
-// and vm_mode are declared per host (host_capabilities, comma-separated lists, e.g. "tilegx");
-// the hypervisor type is the node's own.
-const PROPERTIES = ['architecture', 'hypervisor_type', 'vm_mode'] as const;
+/** The image properties that say where an image can run; request specs carry these (spec-from-instance.ts). */
+export const PLACEMENT_IMAGE_PROPERTIES = ['architecture', 'hypervisor_type', 'vm_mode'] as const;
+
+// Nova's hosts advertised what they run from their hypervisor; ours say it through the capabilities an
+// admin declares (comma-separated lists, e.g. `architecture: tilegx`), and a host that declares none
+// runs what an ordinary compute host runs. The hypervisor type is always the node's own.
+const UNDECLARED: Record<string, string> = { architecture: 'x86_64', vm_mode: 'hvm' };
 
 function asked(properties: Record<string, string>) {
-  return PROPERTIES.filter((name) => properties[name] !== undefined);
+  return PLACEMENT_IMAGE_PROPERTIES.filter((name) => properties[name] !== undefined);
 }
 
 export const imagePropertiesFilter: HostFilter = {
   name: 'ImagePropertiesFilter',
   description:
-    "The image's architecture (x86_64, tilegx...), hypervisor_type and vm_mode are among what the host supports.",
+    "The image's architecture (x86_64, tilegx...), hypervisor_type and vm_mode are among what the host supports (declared capabilities; x86_64 and hvm when it declares none).",
   hints: [],
-  needs: (spec) => (asked(spec.image_properties).length > 0 ? ['capabilities'] : []),
-  passes(host, spec, _context, facts) {
-    const declared = facts.capabilities.get(host.host) ?? {};
+  passes(host, spec) {
     for (const name of asked(spec.image_properties)) {
       const wanted = (spec.image_properties[name] ?? '').toLowerCase();
-      const supported = (name === 'hypervisor_type' ? host.hypervisor_type : (declared[name] ?? ''))
+      const offered =
+        name === 'hypervisor_type'
+          ? host.hypervisor_type
+          : (host.declared_capabilities?.[name] ?? UNDECLARED[name] ?? '');
+      const supported = offered
         .split(',')
         .map((value) => value.trim().toLowerCase())
         .filter((value) => value.length > 0);
       if (!supported.includes(wanted))
-        return supported.length === 0
-          ? `the image needs ${name} ${wanted} and the host declares no ${name}`
-          : `the image needs ${name} ${wanted}, the host supports ${supported.join(', ')}`;
+        return `the image needs ${name} ${wanted}, the host supports ${supported.join(', ') || 'none'}`;
     }
     return null;
   },
