@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { selectStep } from '../scheduler/select-step.ts';
 import * as archive from './archive-steps.ts';
 import * as boot from './boot-steps.ts';
 import type { ConductorContext } from './context.ts';
@@ -28,6 +29,7 @@ export const CONDUCTOR_STEPS = {
   'migration.revert_on_source': migration.revertOnSource,
   'migration.complete': migration.complete,
   'migration.rollback': migrationRollback.rollback,
+  'scheduler.select': selectStep,
   'server-action.prepare': serverAction.prepare,
   'server-action.finish': serverAction.finish,
   'server-action.fail': serverAction.fail,

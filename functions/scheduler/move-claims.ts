@@ -4,14 +4,28 @@ import { computeNodes, resourceClaims } from '../../schema/tables/index.ts';
 import { NoValidHost } from '../shared/errors.ts';
 import { claimHost, type Placement, scheduleAndClaim } from './claims.ts';
 import { selectHosts } from './host-query.ts';
-import { loadActivePolicies } from './policies.ts';
+import { DEFAULT_SETTINGS, type PolicyChoice } from './policies.ts';
 import type { RequestSpec } from './request-spec.ts';
 import { type SelectOptions, selectDestinations, summariseRejections } from './select-destinations.ts';
 
 export interface MoveClaimOptions extends Pick<SelectOptions, 'now' | 'serviceDownTimeSeconds'> {
-  /** The host an admin chose: not ranked, but still run through the policy's filters and claimed. */
+  /** The host an admin chose: not ranked and exempt from placement rules, but it must be up and have room. */
   forcedHost?: string | null;
 }
+
+/** How a forced host is checked (the source stays excluded: a move's ignore_hosts always apply). */
+const FORCED_HOST: PolicyChoice = {
+  policy: {
+    id: null,
+    name: 'forced-host',
+    description: 'An admin chose the host: its service must be up and it must have room, nothing else.',
+    filters: ['ComputeFilter', 'RamFilter', 'CoreFilter', 'DiskFilter'],
+    weighers: [],
+    settings: DEFAULT_SETTINGS,
+    bindings: [],
+  },
+  chosenBy: 'forced host',
+};
 
 // A forced host can only lose its claim to concurrent claims that filled it; a few tries tell that
 // apart from a generation bump by an unrelated release.
@@ -29,43 +43,57 @@ export async function claimForMove(
   options: MoveClaimOptions,
 ): Promise<Placement> {
   if (!options.forcedHost) return scheduleAndClaim(db, spec, options);
-  const host = options.forcedHost;
+  return claimForcedHost(db, spec, options.forcedHost, options);
+}
+
+async function claimForcedHost(
+  db: PrimaryDb,
+  spec: RequestSpec,
+  host: string,
+  options: MoveClaimOptions,
+): Promise<Placement> {
   if (spec.ignore_hosts.includes(host)) {
     throw new NoValidHost(`No valid host was found: ${host} is the host the server is moving from`);
   }
-  const nodes = await selectHosts(db, and(eq(computeNodes.host, host), eq(computeNodes.deleted, 0)));
+  const [nodes, held] = await Promise.all([
+    selectHosts(db, eq(computeNodes.host, host)),
+    db
+      .select({ node: resourceClaims.compute_node_id })
+      .from(resourceClaims)
+      .where(and(eq(resourceClaims.instance_uuid, spec.instance_uuid), eq(resourceClaims.pending, false))),
+  ]);
   if (nodes.length === 0) throw new NoValidHost(`No valid host was found: compute host ${host} is unknown`);
-  const active = await loadActivePolicies(db);
-  const held = await db
-    .select({ node: resourceClaims.compute_node_id })
-    .from(resourceClaims)
-    .where(and(eq(resourceClaims.instance_uuid, spec.instance_uuid), eq(resourceClaims.pending, false)));
-  for (const node of nodes) {
-    if (held.some((claim) => claim.node === node.id)) {
-      const decision = await selectDestinations(db, spec, { ...options, active, limit: 1, nodeId: node.id });
-      return { host: node, ...decision.choice, attempts: 0 };
-    }
-  }
+  const claimed = nodes.find((node) => held.some((claim) => claim.node === node.id));
+  if (claimed) return { host: claimed, ...FORCED_HOST, attempts: 0 };
   const reasons: string[] = [];
+  let attempts = 0;
   for (const node of nodes) {
     for (let attempt = 1; attempt <= FORCED_CLAIM_ATTEMPTS; attempt++) {
       const decision = await selectDestinations(db, spec, {
         ...options,
-        active,
+        policy: FORCED_HOST,
         limit: 1,
         nodeId: node.id,
-        explain: true,
       });
       const [destination] = decision.destinations;
       if (!destination) {
-        reasons.push(summariseRejections(decision.rejections, decision.rejectionsTruncated));
+        const explained = await selectDestinations(db, spec, {
+          ...options,
+          policy: FORCED_HOST,
+          limit: 1,
+          nodeId: node.id,
+          explain: true,
+        });
+        reasons.push(summariseRejections(explained.rejections, explained.rejectionsTruncated));
         break;
       }
-      const outcome = await claimHost(db, spec, destination.host, decision.choice, options);
-      if (outcome === 'claimed') return { host: destination.host, ...decision.choice, attempts: attempt };
+      attempts++;
+      const outcome = await claimHost(db, spec, destination.host, FORCED_HOST, options);
+      if (outcome === 'claimed') return { host: destination.host, ...FORCED_HOST, attempts };
     }
   }
+  if (reasons.length === 0) reasons.push(`${attempts} claim attempts found it taken meanwhile.`);
   throw new NoValidHost(
-    `No valid host was found: the requested host ${host} cannot take the server. ${reasons.join(' ')}`.trim(),
+    `No valid host was found: the requested host ${host} cannot take the server. ${reasons.join(' ')}`,
   );
 }

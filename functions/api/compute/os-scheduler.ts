@@ -19,7 +19,7 @@ import {
   toPolicy,
 } from '../../scheduler/policies.ts';
 import { RequestSpecSchema } from '../../scheduler/request-spec.ts';
-import { selectDestinations } from '../../scheduler/select-destinations.ts';
+import { DESTINATIONS_LIMIT, rankDestinations } from '../../scheduler/select-step.ts';
 import { BadRequest, Conflict, NotFound } from '../../shared/errors.ts';
 import type { AppEnv } from '../context.ts';
 import { readJson } from '../middleware/validate.ts';
@@ -45,7 +45,7 @@ const DryRun = v.object({
     vcpus: v.optional(RequestSpecSchema.entries.vcpus),
     disk_gb: v.optional(RequestSpecSchema.entries.disk_gb),
   }),
-  limit: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(100)), 10),
+  limit: DESTINATIONS_LIMIT,
 });
 
 const Binding = v.object({
@@ -159,25 +159,13 @@ export const schedulerRoutes = new Hono<AppEnv>()
       flavor_name: input.flavor_name ?? fromFlavor.name,
       flavor_extra_specs: { ...fromFlavor.specs, ...input.flavor_extra_specs },
     };
-    const decision = await selectDestinations(db, spec, {
-      now: new Date(),
-      serviceDownTimeSeconds: c.var.config.SERVICE_DOWN_TIME_SECONDS,
-      limit,
-      explain: true,
-    });
-    return c.json({
-      policy: decision.choice.policy.name,
-      chosen_by: decision.choice.chosenBy,
-      destinations: decision.destinations.map(({ host, weight, weights }) => ({
-        host: host.host,
-        node: host.hypervisor_hostname,
-        availability_zone: host.availability_zone,
-        weight,
-        weights,
-      })),
-      rejected_hosts: decision.rejections,
-      rejected_hosts_truncated: decision.rejectionsTruncated,
-    });
+    return c.json(
+      await rankDestinations(db, spec, {
+        limit,
+        now: new Date(),
+        serviceDownTimeSeconds: c.var.config.SERVICE_DOWN_TIME_SECONDS,
+      }),
+    );
   })
   .get('/policies', async (c) => {
     const active = await loadActivePolicies(c.var.db.$primary);
