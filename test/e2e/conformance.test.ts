@@ -1,5 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ALL_EXTENSIONS } from '../../functions/api/compute/registry.ts';
 import { EXTENSION_VERSIONS_HEADER } from '../../functions/api/middleware/extension-versions.ts';
 import { computeNodes, migrations } from '../../schema/tables/index.ts';
 import { call, IMAGE, login, primaryDb, stackInfo, waitForServer } from '../helpers/api.ts';
@@ -138,6 +139,8 @@ function serverOf(context: Context, dir: string): string {
 }
 
 let adminToken = '';
+/** Havana's samples are version 1 of every extension (servers 1 answers admin_pass): pin them all. */
+let havanaVersions = '';
 
 /** Boots a server from the directory's own create sample, into this test's zone, and waits for it. */
 function boot(dir: string, alias: string, deviations?: Deviation[]): SampleCase {
@@ -838,11 +841,10 @@ async function runCase(sample: SampleCase, context: Context): Promise<void> {
     if (sample.requestDeviation)
       deviations.add(`${sample.dir}/${sample.request}: ${sample.requestDeviation}`);
   }
-  // Havana's samples are version 1 of every extension (servers 1 answers admin_pass).
   const response = await call<Record<string, unknown>>(sample.method, sample.path(context), {
     token: adminToken,
     body,
-    headers: { [EXTENSION_VERSIONS_HEADER]: 'servers=1' },
+    headers: { [EXTENSION_VERSIONS_HEADER]: havanaVersions },
   });
   const alternative = sample.alternative;
   if (alternative && response.status === alternative.status) {
@@ -894,6 +896,9 @@ describe('conformance with the Havana v3 API samples', () => {
       token: adminToken,
     });
     enabled = new Set(extensions.body.extensions.map((extension) => extension.alias));
+    havanaVersions = ALL_EXTENSIONS.filter((extension) => enabled.has(extension.alias))
+      .map((extension) => `${extension.alias}=1`)
+      .join(',');
     ({ projectId: context.projectId } = await createMember(`conformance-${RUN}`, 'conformance-password'));
     const agents = await Promise.all(
       [HOST, OTHER_HOST].map((host) => startRegisteredTestAgent({ host, availabilityZone: ZONE })),
