@@ -3,12 +3,9 @@ import { commandRoutes } from './agent/commands.ts';
 import { credentialRoutes } from './agent/credentials.ts';
 import { authenticateHost } from './agent/host-auth.ts';
 import { registrationRoutes } from './agent/registration.ts';
-import { schedulerRoutes } from './compute/os-scheduler.ts';
-import { schedulerHintRoutes } from './compute/os-scheduler-hints.ts';
 import { ALL_EXTENSIONS, enabledExtensions, mountExtensions } from './compute/registry.ts';
 import type { AppEnv } from './context.ts';
 import { tokenRoutes } from './identity/tokens.ts';
-import { authenticate } from './middleware/auth.ts';
 import { readYourWrites } from './middleware/consistency.ts';
 import { onError, onNotFound } from './middleware/errors.ts';
 import { extensionVersions } from './middleware/extension-versions.ts';
@@ -31,12 +28,6 @@ export function createApp() {
 
   app.route('/identity/v3', tokenRoutes);
   mountExtensions(app);
-
-  const v3 = new Hono<AppEnv>();
-  v3.use(authenticate);
-  v3.route('/os-scheduler', schedulerRoutes);
-  v3.route('/os-scheduler-hints', schedulerHintRoutes);
-  app.route('/v3', v3);
 
   app.route('/compute-agent/v1/credentials', credentialRoutes);
   // Host credentials guard exactly the agent's own routes (the credentials route above takes an admin token).

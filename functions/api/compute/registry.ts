@@ -29,6 +29,8 @@ import { migrationsExtension } from './os-migrations.ts';
 import { multipleCreateExtension } from './os-multiple-create.ts';
 import { quotaClassSetsExtension } from './os-quota-class-sets.ts';
 import { quotaSetsExtension } from './os-quota-sets.ts';
+import { schedulerExtension } from './os-scheduler.ts';
+import { schedulerHintsExtension } from './os-scheduler-hints.ts';
 import { serverUsageExtension } from './os-server-usage.ts';
 import { servicesExtension } from './os-services.ts';
 import { simpleTenantUsageExtension } from './os-simple-tenant-usage.ts';
@@ -69,6 +71,8 @@ export const ALL_EXTENSIONS: Extension[] = [
   hostsExtension,
   servicesExtension,
   aggregatesExtension,
+  schedulerExtension,
+  schedulerHintsExtension,
   migrationsExtension,
   serverMigrationsExtension,
   instanceActionsExtension,
