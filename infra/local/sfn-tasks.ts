@@ -66,7 +66,16 @@ export function buildTaskHandlers(
   execution: TaskExecutionContext,
 ): TaskHandlers {
   return Object.fromEntries(
-    taskStates.map((spec) => [spec.name, (input: Json) => runTaskAttempt(spec, input, services, execution)]),
+    taskStates.map((spec) => [
+      spec.name,
+      (input: Json) => {
+        const attempt = runTaskAttempt(spec, input, services, execution);
+        // Once the execution has ended (stopped, timed out) the interpreter no longer awaits the attempt;
+        // its rejection must not surface as an unhandled one that takes the whole process down.
+        attempt.catch(() => undefined);
+        return attempt;
+      },
+    ]),
   );
 }
 

@@ -5,6 +5,7 @@ import { archiveBench } from './archive.ts';
 import { bootLatency, listDetailLatency } from './boot.ts';
 import { BenchClient } from './client.ts';
 import { dataLayerBench } from './data-layer.ts';
+import { migrationBench } from './migrations.ts';
 import { schedulerBench } from './scheduler.ts';
 import { type Figure, round } from './stats.ts';
 
@@ -36,6 +37,7 @@ async function main(): Promise<void> {
       })),
     );
     figures.push(...(await bootLatency(client, 50)));
+    figures.push(...(await migrationBench(client, 20)));
     figures.push(...(await listDetailLatency(client, 100, 50)));
     figures.push(
       ...(await dataLayerBench({

@@ -327,7 +327,7 @@ describe('the agent API for migration commands, spoken directly by the host', ()
     const silent = await sendCommand(DIRECT_HOST, 'prep_resize', randomUUID());
     await receive(beating.commandId, silent.commandId);
 
-    // The test stack hides a received command for 8 s (test/helpers/global-setup.ts).
+    // The test stack hides a received command for 5 s (test/helpers/global-setup.ts).
     const seenAgain = new Set<string>();
     const until = Date.now() + 14_000;
     while (Date.now() < until && !seenAgain.has(silent.commandId)) {

@@ -33,12 +33,13 @@ export async function setup(project: TestProject): Promise<void> {
     serviceDownTimeSeconds: 20,
     // Short enough that a crashed agent's command is redelivered to its restarted agent within a test.
     config: {
-      COMMAND_VISIBILITY_TIMEOUT_SECONDS: '8',
-      // A resize nobody confirms is confirmed after 20 s.
-      RESIZE_CONFIRM_WINDOW_SECONDS: '20',
+      COMMAND_VISIBILITY_TIMEOUT_SECONDS: '5',
+      // A resize nobody confirms is confirmed after 45 s.
+      RESIZE_CONFIRM_WINDOW_SECONDS: '45',
     },
-    // A timed-out or silent host is noticed within seconds during a move (test agents heartbeat every second).
-    moveTiming: { commandTimeoutSeconds: 12, sourceTimeoutSeconds: 30, heartbeatSeconds: 6 },
+    // Moves notice a stuck or silent host within seconds (test agents heartbeat every second); the
+    // heartbeat bound outlasts the 5 s visibility, so a crashed agent's command reaches it again once restarted.
+    moveTiming: { commandTimeoutSeconds: 40, sourceTimeoutSeconds: 50, heartbeatSeconds: 30 },
     log: (line) => {
       if (process.env.STACK_LOG) console.log(line);
     },

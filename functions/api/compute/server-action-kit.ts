@@ -125,7 +125,7 @@ export function requireMigrationWorkflow(c: Context<AppEnv>): string {
   const arn = c.var.config.STATE_MACHINE_ARNS[MIGRATE_WORKFLOW];
   if (!arn) {
     throw new Conflict(
-      'Migrations are not available in this deployment yet: the migrate-server workflow is not deployed',
+      'Migrations are not available in this deployment: the migrate-server workflow is not deployed',
     );
   }
   return arn;
