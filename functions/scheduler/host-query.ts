@@ -37,23 +37,23 @@ const HOST_FIELDS = {
   disabled: services.disabled,
   forced_down: services.forced_down,
   last_seen_at: services.last_seen_at,
-  queue_url: services.queue_url,
-  supported_objects: services.supported_objects,
   dedicated_to: computeNodes.dedicated_to,
   filter_tenant_ids: computeNodes.filter_tenant_ids,
-  declared_capabilities: hostCapabilities.capabilities,
+  // A subquery, not a join: MariaDB buffers a third joined table, which loses the index order and sorts
+  // every host; a select-list subquery runs only for the rows the LIMIT keeps.
+  declared_capabilities: sql`(SELECT ${hostCapabilities.capabilities} FROM ${hostCapabilities}
+    WHERE ${hostCapabilities.host} = ${computeNodes.host})`.mapWith(hostCapabilities.capabilities),
 };
 
 /**
  * Live compute nodes with their service, placement facts and declared capabilities, narrowed by `where`.
- * Both joins are primary-key lookups per node, so reading in the index order of compute_nodes stays so.
+ * Ordered by an indexed column of compute_nodes, the query reads the index and stops at its LIMIT.
  */
 export function selectHosts(db: Reader, where: SQL | undefined) {
   return db
     .select(HOST_FIELDS)
     .from(computeNodes)
     .innerJoin(services, and(eq(services.id, computeNodes.service_id), eq(services.deleted, 0)))
-    .leftJoin(hostCapabilities, eq(hostCapabilities.host, computeNodes.host))
     .where(and(eq(computeNodes.deleted, 0), where))
     .$dynamic();
 }

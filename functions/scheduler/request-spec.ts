@@ -53,8 +53,6 @@ export interface HostState {
   disabled: boolean;
   forced_down: boolean;
   last_seen_at: Date | null;
-  queue_url: string | null;
-  supported_objects: Record<string, string>;
   /** The project this host is dedicated to (directly or through an aggregate), if any. */
   dedicated_to: string | null;
   /** The projects its aggregates' `filter_tenant_id` admit, comma-separated; null when it takes any. */

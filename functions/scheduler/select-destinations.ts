@@ -52,7 +52,8 @@ export interface SelectOptions {
 // The candidate query returns hosts a window at a time, pre-ordered by the policy's SQL-computable
 // weigher; the in-memory filters and the full weighing run on each window. A window that the
 // in-memory filters empty is followed by the next one, so those filters never cause a false NoValidHost.
-const WINDOW = 50;
+// The window is twice the 10 candidates a claim walks (claims.ts): every row costs decoding time.
+const WINDOW = 20;
 const MAX_WINDOWS = 200;
 const EXPLAIN_LIMIT = 500;
 

@@ -35,8 +35,6 @@ export function host(overrides: Partial<HostState> = {}): HostState {
     disabled: false,
     forced_down: false,
     last_seen_at: secondsAgo(5),
-    queue_url: null,
-    supported_objects: { Instance: '1.0' },
     dedicated_to: null,
     filter_tenant_ids: null,
     declared_capabilities: null,
