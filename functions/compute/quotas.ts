@@ -264,3 +264,17 @@ export async function setClassQuotas(
     )
     .onDuplicateKeyUpdate({ set: { hard_limit: sql`VALUES(${quotaClasses.hard_limit})`, updated_at: now } });
 }
+
+/**
+ * What a resize changes in the project's usage: `growth` is reserved when the resize is requested
+ * (and given back if it is reverted or fails), `shrink` is given back once it is confirmed.
+ */
+export function resizeQuotaDeltas(
+  from: { vcpus: number; memory_mb: number },
+  to: { vcpus: number; memory_mb: number },
+): { growth: QuotaDeltas; shrink: QuotaDeltas } {
+  return {
+    growth: { cores: Math.max(0, to.vcpus - from.vcpus), ram: Math.max(0, to.memory_mb - from.memory_mb) },
+    shrink: { cores: Math.max(0, from.vcpus - to.vcpus), ram: Math.max(0, from.memory_mb - to.memory_mb) },
+  };
+}

@@ -3,6 +3,7 @@ import * as v from 'valibot';
 import type { PrimaryDb } from '../../schema/db.ts';
 import type { ComputeCommandName } from '../../schema/objects/compute-command.ts';
 import { computeNodes, type FlavorSnapshot, migrations, resourceClaims } from '../../schema/tables/index.ts';
+import { releaseQuota, resizeQuotaDeltas } from '../compute/quotas.ts';
 import { releaseClaims } from '../scheduler/claims.ts';
 import { NotFound } from '../shared/errors.ts';
 import type { ConductorContext } from './context.ts';
@@ -113,6 +114,21 @@ export function destinationSide(move: Move): InstanceRow {
 export function requireHost(host: string | null, what: string): string {
   if (!host) throw new Error(`The migration has no ${what} host`);
   return host;
+}
+
+/**
+ * A resize's quota settles with the move: the growth reserved at the request goes back when it does
+ * not happen (revert, failure), the shrink goes back once it is confirmed.
+ */
+export async function settleResizeQuota(
+  db: PrimaryDb,
+  migration: MigrationRow,
+  outcome: 'kept' | 'undone',
+): Promise<void> {
+  if (migration.migration_type !== 'resize' || !migration.old_flavor || !migration.new_flavor) return;
+  const { growth, shrink } = resizeQuotaDeltas(migration.old_flavor, migration.new_flavor);
+  const instance = await loadLiveInstance(db, migration.instance_uuid);
+  await releaseQuota(db, instance.project_id, outcome === 'kept' ? shrink : growth);
 }
 
 /**

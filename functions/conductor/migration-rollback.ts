@@ -16,6 +16,7 @@ import {
   type MovePlan,
   noCommand,
   planCommand,
+  settleResizeQuota,
   sourceSide,
 } from './migration-move.ts';
 import { CaughtError, describeCaughtError } from './step-errors.ts';
@@ -114,6 +115,9 @@ export async function rollback(ctx: ConductorContext, input: unknown): Promise<M
       error_message: message.slice(0, 1024),
       control: null,
     });
+    // The resize is off: a failed confirm still leaves the server on its new flavor's host, the rest
+    // leave it with its old flavor.
+    await settleResizeQuota(ctx.db, migration, migration.status === 'confirming' ? 'kept' : 'undone');
   } catch (conflict) {
     // Already terminal (a retried rollback): nothing more to record.
     if (!(conflict instanceof StateConflict)) throw conflict;

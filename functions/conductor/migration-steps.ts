@@ -21,6 +21,7 @@ import {
   POWER_RUNNING,
   planCommand,
   requireHost,
+  settleResizeQuota,
   sourceSide,
 } from './migration-move.ts';
 
@@ -308,6 +309,7 @@ export async function complete(ctx: ConductorContext, input: unknown): Promise<v
     );
     await keepOnlyCurrentClaim(ctx.db, uuid);
     await transitionMigration(ctx.db, migration_id, 'confirmed');
+    await settleResizeQuota(ctx.db, migration, 'kept');
   } else if (migration.status === 'reverting') {
     const running = (powerState ?? instance.power_state) === POWER_RUNNING;
     await transitionInstance(ctx.db, uuid, running ? 'resize_reverted' : 'resize_reverted_stopped', {
@@ -315,6 +317,7 @@ export async function complete(ctx: ConductorContext, input: unknown): Promise<v
     });
     await keepOnlyCurrentClaim(ctx.db, uuid);
     await transitionMigration(ctx.db, migration_id, 'reverted');
+    await settleResizeQuota(ctx.db, migration, 'undone');
   } else {
     await keepOnlyCurrentClaim(ctx.db, uuid);
     await transitionMigration(ctx.db, migration_id, 'completed', { progress: 100 });

@@ -5,14 +5,17 @@ import {
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { and, eq, inArray } from 'drizzle-orm';
+import { IN_PROGRESS_MIGRATION_STATUSES } from '../../functions/compute/migration-states.ts';
 import type { ConductorContext } from '../../functions/conductor/context.ts';
 import { runStep } from '../../functions/conductor/steps.ts';
-import { instances } from '../../schema/tables/index.ts';
+import { instances, migrations } from '../../schema/tables/index.ts';
 
 // The local Step Functions stand-in keeps executions in memory, so a restart of `npm start` loses the
 // ones in flight (AWS would not). Servers those executions were acting on are brought to a defined
 // state: an interrupted boot fails through the boot workflow's own failure step (claims released,
-// ERROR with a fault), an interrupted delete is started again (deleting is idempotent).
+// ERROR with a fault), an interrupted delete is started again (deleting is idempotent), and an
+// interrupted move is rolled back by the migrate-server workflow's own rollback step. A resize waiting
+// in VERIFY_RESIZE keeps waiting for confirm or revert; only its auto-confirm timer is lost.
 export async function reconcileInterruptedWork(
   conductor: ConductorContext,
   sfn: SFNClient,
@@ -47,6 +50,35 @@ export async function reconcileInterruptedWork(
         error: { Error: 'States.Aborted', Cause: 'The boot workflow was lost when the local stack stopped' },
       });
     }
+    reconciled++;
+  }
+  return reconciled + (await reconcileInterruptedMoves(conductor, sfn));
+}
+
+async function reconcileInterruptedMoves(conductor: ConductorContext, sfn: SFNClient): Promise<number> {
+  const moving = await conductor.db
+    .select({ id: migrations.id, execution_arn: instances.execution_arn })
+    .from(migrations)
+    .innerJoin(instances, eq(instances.uuid, migrations.instance_uuid))
+    .where(
+      and(
+        eq(migrations.deleted, 0),
+        inArray(migrations.status, [
+          ...IN_PROGRESS_MIGRATION_STATUSES.filter((status) => status !== 'finished'),
+        ]),
+      ),
+    );
+  let reconciled = 0;
+  for (const move of moving) {
+    if (move.execution_arn && (await executionExists(sfn, move.execution_arn))) continue;
+    await runStep(conductor, {
+      step: 'migration.rollback',
+      migration_id: move.id,
+      error: {
+        Error: 'States.Aborted',
+        Cause: 'The migrate-server workflow was lost when the local stack stopped',
+      },
+    });
     reconciled++;
   }
   return reconciled;

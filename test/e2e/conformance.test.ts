@@ -796,11 +796,6 @@ const CASES: SampleCase[] = [
     status: 200,
     // `host` here is the target compute host, not the link prefix it is in the create sample.
     values: (context) => ({ host: context.targetHost, adminPass: 'MySecretPass', onSharedStorage: 'False' }),
-    patch: (body) => {
-      if (body.evacuate) body.evacuate.on_shared_storage = body.evacuate.on_shared_storage === 'True';
-    },
-    requestDeviation:
-      'on_shared_storage is sent as a JSON boolean: os-evacuate takes no "True"/"False" strings, which Havana parsed with bool_from_string',
     alternative: WORKFLOW_MISSING,
     // Evacuation rebuilds the servers of a failed host: the server's host goes down first.
     before: async (context) => {

@@ -1,5 +1,8 @@
+import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, createServer, login, waitForServer } from '../helpers/api.ts';
+import { quotaUsages } from '../../schema/tables/index.ts';
+import { call, createServer, login, primaryDb, waitForServer } from '../helpers/api.ts';
+import { createMember } from '../helpers/identity.ts';
 import {
   expectNodeUsageMatchesClaims,
   expectSettled,
@@ -89,6 +92,38 @@ describe('unified migrations', () => {
     await waitForMigration(id, ['confirmed']);
     await expectSettled(id, HOSTS);
     await checkNodes();
+  });
+
+  it("a resize takes its growth from the project's quota; over quota it writes nothing, a revert gives it back", async () => {
+    const { projectId } = await createMember('resize-quota-user', 'resize-quota-password');
+    const member = await login('resize-quota-user', 'resize-quota-password');
+    const setRam = (ram: number) =>
+      call('PUT', `/v3/os-quota-sets/${projectId}`, { token, body: { quota_set: { ram } } });
+    const ramUsed = async () => {
+      const [row] = await primaryDb()
+        .select({ in_use: quotaUsages.in_use })
+        .from(quotaUsages)
+        .where(and(eq(quotaUsages.project_id, projectId), eq(quotaUsages.resource, 'ram')));
+      return row?.in_use;
+    };
+    expect((await setRam(1024)).status).toBe(200);
+    const id = await createServer(member, { name: 'resize-quota', availability_zone: ZONE, flavor_ref: '1' });
+    await waitForServer(member, id, ['ACTIVE']);
+    expect(await ramUsed()).toBe(512);
+    // m1.small needs 1536 MB more than m1.tiny: over the 1024 MB limit.
+    const refused = await serverAction(member, id, { resize: { flavor_ref: '2' } });
+    expect(refused.status).toBe(413);
+    expect(await latestMigration(id)).toBeUndefined();
+    expect((await instanceRow(id)).task_state).toBeNull();
+
+    expect((await setRam(4096)).status).toBe(200);
+    expect((await serverAction(member, id, { resize: { flavor_ref: '2' } })).status).toBe(202);
+    await waitForServer(member, id, ['VERIFY_RESIZE']);
+    expect(await ramUsed()).toBe(2048);
+    expect((await serverAction(member, id, { revert_resize: null })).status).toBe(202);
+    await waitForMigration(id, ['reverted']);
+    expect(await ramUsed()).toBe(512);
+    await expectSettled(id, HOSTS);
   });
 
   it('confirms a resize nobody confirmed once the window passes', async () => {

@@ -19,7 +19,14 @@ const evacuate = defineAction({
   extension: ALIAS,
   body: v.object({
     host: v.optional(v.pipe(v.string(), v.minLength(1, 'host must name a compute host'), v.maxLength(255))),
-    on_shared_storage: v.boolean(),
+    // Havana's samples send "True"/"False" strings; JSON booleans are the clean form.
+    on_shared_storage: v.union([
+      v.boolean(),
+      v.pipe(
+        v.picklist(['True', 'False', 'true', 'false'], 'on_shared_storage must be a boolean'),
+        v.transform((text) => text.toLowerCase() === 'true'),
+      ),
+    ]),
     admin_password: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(255))),
   }),
   policy: 'compute_extension:evacuate',

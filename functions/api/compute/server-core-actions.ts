@@ -1,13 +1,22 @@
-import { and, eq } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import * as v from 'valibot';
-import { flavors, instances } from '../../../schema/tables/index.ts';
+import { instances } from '../../../schema/tables/index.ts';
 import { flavorSnapshot } from '../../compute/flavor-snapshot.ts';
-import { BadRequest } from '../../shared/errors.ts';
+import {
+  ensureUsageRows,
+  projectLimits,
+  releaseQuota,
+  reserveQuota,
+  resizeQuotaDeltas,
+} from '../../compute/quotas.ts';
+import { BadRequest, NotFound } from '../../shared/errors.ts';
+import { findVisibleFlavor } from './flavors.ts';
 import {
   decideResize,
   defineAction,
   NoBody,
   requestHostAction,
+  requireMigrationWorkflow,
   requireState,
   type ServerAction,
   startMigration,
@@ -96,22 +105,38 @@ const resize = defineAction({
   policy: 'compute:resize',
   run: async (c, instance, body) => {
     requireState(instance, 'resize_requested');
-    const [flavor] = await c.var.db.$primary
-      .select()
-      .from(flavors)
-      .where(and(eq(flavors.flavorid, body.flavor_ref), eq(flavors.deleted, 0)));
-    if (!flavor)
-      throw new BadRequest(`Invalid flavor_ref provided: flavor ${body.flavor_ref} could not be found`);
+    // The same visibility as GET /v3/flavors: a private flavor only for projects given access.
+    const flavor = await findVisibleFlavor(c.var.db.$primary, c.var.caller, body.flavor_ref).catch(
+      (error: unknown) => {
+        if (error instanceof NotFound) {
+          throw new BadRequest(`Invalid flavor_ref provided: flavor ${body.flavor_ref} could not be found`);
+        }
+        throw error;
+      },
+    );
     if (flavor.disabled) throw new BadRequest(`Flavor ${body.flavor_ref} is disabled`);
     if (flavor.flavorid === instance.flavor.flavorid) {
       throw new BadRequest('When resizing, instances must change flavor!');
     }
-    await startMigration(c, instance, {
-      event: 'resize_requested',
-      action: 'resize',
-      migration_type: 'resize',
-      new_flavor: flavorSnapshot(flavor),
-    });
+    requireMigrationWorkflow(c);
+    // A bigger flavor takes its extra cores and RAM from the project's quota now (413 when over);
+    // the conductor gives them back if the resize is reverted or fails.
+    const db = c.var.db.$primary;
+    const { growth } = resizeQuotaDeltas(instance.flavor, flavor);
+    await ensureUsageRows(db, instance.project_id, ['cores', 'ram']);
+    const limits = await projectLimits(db, instance.project_id);
+    await db.transaction((tx) => reserveQuota(tx, instance.project_id, growth, limits));
+    try {
+      await startMigration(c, instance, {
+        event: 'resize_requested',
+        action: 'resize',
+        migration_type: 'resize',
+        new_flavor: flavorSnapshot(flavor),
+      });
+    } catch (error) {
+      await releaseQuota(db, instance.project_id, growth);
+      throw error;
+    }
     return c.body(null, 202);
   },
 });
