@@ -13,7 +13,7 @@ export interface FilterContext {
 /**
  * One question about a host: does it pass? `passes` answers it for a host in memory and says why not;
  * filters that SQL can answer also give `sql`, the same question as a condition of the candidate query,
- * so a decision never loads hosts that cannot pass. The two must agree (test/unit/scheduler-filters).
+ * so a decision never loads hosts that cannot pass. The two must agree (test/e2e/scheduler-sql-filters).
  */
 export interface HostFilter {
   name: string;
