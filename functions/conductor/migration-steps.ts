@@ -235,12 +235,17 @@ async function planConfirm(ctx: ConductorContext, move: Move): Promise<MovePlan>
 
 /** migration.confirm: the API moved the migration to confirming; the source drops its copy. */
 export async function confirm(ctx: ConductorContext, input: unknown): Promise<MovePlan> {
+  return planConfirm(ctx, await moveDecided(ctx, input, 'confirming'));
+}
+
+/** The move the API has already moved on to `status` (confirm_resize or revert_resize). */
+async function moveDecided(ctx: ConductorContext, input: unknown, status: 'confirming' | 'reverting') {
   const { migration_id } = v.parse(MoveInput, input);
   const move = await loadMove(ctx.db, migration_id);
-  if (move.migration.status !== 'confirming') {
-    throw new StateConflict(`Migration ${migration_id} is ${move.migration.status}, not confirming`);
+  if (move.migration.status !== status) {
+    throw new StateConflict(`Migration ${migration_id} is ${move.migration.status}, not ${status}`);
   }
-  return planConfirm(ctx, move);
+  return move;
 }
 
 /**
@@ -265,11 +270,7 @@ export async function autoConfirm(
 
 /** migration.revert: the API moved the migration to reverting; the destination drops its copy first. */
 export async function revert(ctx: ConductorContext, input: unknown): Promise<MovePlan> {
-  const { migration_id } = v.parse(MoveInput, input);
-  const move = await loadMove(ctx.db, migration_id);
-  if (move.migration.status !== 'reverting') {
-    throw new StateConflict(`Migration ${migration_id} is ${move.migration.status}, not reverting`);
-  }
+  const move = await moveDecided(ctx, input, 'reverting');
   const dest = requireHost(move.migration.dest_compute, 'destination');
   await recordEvent(ctx.db, move.instance.uuid, {
     event: 'conductor_revert_resize',

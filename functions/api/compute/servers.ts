@@ -4,6 +4,7 @@ import type { Context } from 'hono';
 import * as v from 'valibot';
 import type { PrimaryDb } from '../../../schema/db.ts';
 import { computeNodes, instanceFaults, instances } from '../../../schema/tables/index.ts';
+import { flavorSnapshot } from '../../compute/flavor-snapshot.ts';
 import { startAction } from '../../compute/instance-actions.ts';
 import { recordFault } from '../../compute/instance-faults.ts';
 import { transitionInstance } from '../../compute/instance-states.ts';
@@ -168,15 +169,7 @@ async function createServer(c: Context<AppEnv>, { server }: v.InferOutput<typeof
   // A disabled extension's create attributes are ignored, as Havana ignored an unloaded extension's.
   const multipleCreate = c.var.extensions.some((extension) => extension.alias === MULTIPLE_CREATE_ALIAS);
   const counts = multipleCreate ? requestedCounts(server) : { min: 1, max: 1 };
-  const snapshot = {
-    flavorid: flavor.flavorid,
-    name: flavor.name,
-    memory_mb: flavor.memory_mb,
-    vcpus: flavor.vcpus,
-    root_gb: flavor.root_gb,
-    ephemeral_gb: flavor.ephemeral_gb,
-    swap: flavor.swap,
-  };
+  const snapshot = flavorSnapshot(flavor);
   const reservationId = `r-${crypto.randomUUID().slice(0, 8)}`;
   const now = new Date();
   let rows: Awaited<ReturnType<typeof insertWithinQuota>>;
