@@ -3,7 +3,13 @@ import type { PrimaryDb } from '../../schema/db.ts';
 import { computeNodes, resourceClaims } from '../../schema/tables/index.ts';
 import { NoValidHost } from '../shared/errors.ts';
 import { selectHosts } from './host-query.ts';
-import { choosePolicy, loadActivePolicies, type Policy, type PolicyChoice } from './policies.ts';
+import {
+  BUILTIN_DEFAULT_POLICY,
+  choosePolicy,
+  loadActivePolicies,
+  type Policy,
+  type PolicyChoice,
+} from './policies.ts';
 import type { HostState, RequestSpec } from './request-spec.ts';
 import {
   type Decision,
@@ -135,28 +141,27 @@ export const MAX_CLAIM_ATTEMPTS = 30;
 const MAX_DECISIONS = 3;
 const CANDIDATES_PER_DECISION = 10;
 
+const BUILTIN_DEFAULT: PolicyChoice = { policy: BUILTIN_DEFAULT_POLICY, chosenBy: 'default' };
+
+type Decide = (choice: PolicyChoice, probe?: boolean) => Promise<Decision>;
+
 /**
  * Decides and claims: walks the ranked destinations, moving to the next one when a host can no longer
  * take the request, and decides afresh (bounded) when every candidate filled up meanwhile. When nothing
- * contends that is four round trips: policies with earlier claims, candidates, and the claim's two.
+ * contends and no policy binding exists, that is three round trips: one read and the claim's two.
  */
 export async function scheduleAndClaim(
   db: PrimaryDb,
   spec: RequestSpec,
   options: Pick<SelectOptions, 'now' | 'serviceDownTimeSeconds'>,
 ): Promise<Placement> {
-  // Independent reads, so one round trip's wait.
-  const [active, earlier] = await Promise.all([loadActivePolicies(db), earlierClaim(db, spec)]);
-  if (earlier) return { host: earlier, ...choosePolicy(active, spec), attempts: 0 };
+  const decide: Decide = (choice, probe = false) =>
+    selectDestinations(db, spec, { ...options, policy: choice, limit: CANDIDATES_PER_DECISION, probe });
+  const start = await firstDecision(db, spec, decide);
+  if (start.earlier) return { host: start.earlier, ...start.choice, attempts: 0 };
   let attempts = 0;
-  let last: Decision | undefined;
   for (let round = 0; round < MAX_DECISIONS && attempts < MAX_CLAIM_ATTEMPTS; round++) {
-    const decision = await selectDestinations(db, spec, {
-      ...options,
-      active,
-      limit: CANDIDATES_PER_DECISION,
-    });
-    last = decision;
+    const decision = round === 0 ? start.decision : await decide(start.choice);
     if (decision.destinations.length === 0) break;
     for (const { host } of decision.destinations) {
       if (attempts >= MAX_CLAIM_ATTEMPTS) break;
@@ -165,10 +170,15 @@ export async function scheduleAndClaim(
         return { host, ...decision.choice, attempts };
     }
   }
-  const explained = await selectDestinations(db, spec, { ...options, active, limit: 1, explain: true });
+  const explained = await selectDestinations(db, spec, {
+    ...options,
+    policy: start.choice,
+    limit: 1,
+    explain: true,
+  });
   const contended = attempts > 0 ? `${attempts} claim attempts found every candidate taken meanwhile. ` : '';
   throw new NoValidHost(
-    `No valid host was found (policy ${(last ?? explained).choice.policy.name}). ${contended}${summariseRejections(
+    `No valid host was found (policy ${start.choice.policy.name}). ${contended}${summariseRejections(
       explained.rejections,
       explained.rejectionsTruncated,
     )}`,
@@ -176,8 +186,39 @@ export async function scheduleAndClaim(
 }
 
 /**
+ * The first decision, in one read when it can be: the built-in default policy's candidates, their
+ * rows also saying whether any policy binding exists and where an earlier try of this request already
+ * holds a claim. Without bindings the built-in default is the policy that decides, so that read is the
+ * decision; otherwise the policies are loaded, and a policy other than the built-in one decides afresh.
+ */
+async function firstDecision(
+  db: PrimaryDb,
+  spec: RequestSpec,
+  decide: Decide,
+): Promise<{ decision: Decision; choice: PolicyChoice; earlier: HostState | undefined }> {
+  const speculative = await decide(BUILTIN_DEFAULT, true);
+  const { probe } = speculative;
+  if (probe?.liveBindings === 0)
+    return { decision: speculative, choice: BUILTIN_DEFAULT, earlier: await liveNode(db, probe.heldNode) };
+  const [active, earlier] = await Promise.all([
+    loadActivePolicies(db),
+    probe ? liveNode(db, probe.heldNode) : earlierClaim(db, spec),
+  ]);
+  const choice = choosePolicy(active, spec);
+  const decision = choice.policy === BUILTIN_DEFAULT_POLICY ? speculative : await decide(choice);
+  return { decision, choice, earlier };
+}
+
+async function liveNode(db: PrimaryDb, nodeId: number | null): Promise<HostState | undefined> {
+  if (nodeId === null) return undefined;
+  const [host] = await selectHosts(db, eq(computeNodes.id, nodeId));
+  return host;
+}
+
+/**
  * A claim this instance already holds on a host the request may use: an earlier try of the same step
  * committed it before failing to answer, so that try's placement stands (a move's source is ignored).
+ * Read on its own only when the candidate query returned no row to answer it (RequestProbe).
  */
 async function earlierClaim(db: PrimaryDb, spec: RequestSpec): Promise<HostState | undefined> {
   const claims = await db

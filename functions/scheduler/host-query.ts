@@ -1,6 +1,13 @@
 import { and, eq, type SQL, sql } from 'drizzle-orm';
-import { computeNodes, hostCapabilities, services } from '../../schema/tables/index.ts';
+import {
+  computeNodes,
+  hostCapabilities,
+  resourceClaims,
+  schedulerPolicyBindings,
+  services,
+} from '../../schema/tables/index.ts';
 import type { Reader } from './host-facts.ts';
+import type { RequestSpec } from './request-spec.ts';
 
 // The host rows the scheduler decides on. What aggregates and dedications change about a host is kept
 // on its compute node (functions/scheduler/placement-facts.ts), so the candidate query reads one node
@@ -52,6 +59,50 @@ const HOST_FIELDS = {
 export function selectHosts(db: Reader, where: SQL | undefined) {
   return db
     .select(HOST_FIELDS)
+    .from(computeNodes)
+    .innerJoin(services, and(eq(services.id, computeNodes.service_id), eq(services.deleted, 0)))
+    .where(and(eq(computeNodes.deleted, 0), where))
+    .$dynamic();
+}
+
+/** What a request needs to know besides its candidates (functions/scheduler/claims.ts, firstDecision). */
+export interface RequestProbe {
+  /** Live policy bindings: none means the built-in default policy decides every request. */
+  liveBindings: number;
+  /** A live node where the instance already holds a counted claim the request may keep, if any. */
+  heldNode: number | null;
+}
+
+// The node a claim is on, under a name of its own: the outer query reads compute_nodes too.
+const held = {
+  table: sql`${computeNodes} AS ${sql.identifier('held')}`,
+  column: (name: 'id' | 'host' | 'deleted') => sql`${sql.identifier('held')}.${sql.identifier(name)}`,
+};
+
+function probeFields(spec: RequestSpec) {
+  return {
+    live_bindings: sql`(SELECT COUNT(*) FROM ${schedulerPolicyBindings}
+      WHERE ${schedulerPolicyBindings.deleted} = 0)`.mapWith(Number),
+    held_node: sql<number | null>`(SELECT MIN(${resourceClaims.compute_node_id}) FROM ${resourceClaims}
+      JOIN ${held.table} ON ${held.column('id')} = ${resourceClaims.compute_node_id} AND ${held.column('deleted')} = 0
+      WHERE ${resourceClaims.instance_uuid} = ${spec.instance_uuid} AND ${resourceClaims.pending} = FALSE${
+        spec.ignore_hosts.length > 0
+          ? sql` AND ${held.column('host')} NOT IN (${sql.join(
+              spec.ignore_hosts.map((host) => sql`${host}`),
+              sql`, `,
+            )})`
+          : sql``
+      })`.mapWith(Number),
+  };
+}
+
+/**
+ * selectHosts whose rows also answer the request probe. Its subqueries name no column of the row, so
+ * the database computes them once per query, not per row.
+ */
+export function selectHostsWithProbe(db: Reader, where: SQL | undefined, spec: RequestSpec) {
+  return db
+    .select({ ...HOST_FIELDS, ...probeFields(spec) })
     .from(computeNodes)
     .innerJoin(services, and(eq(services.id, computeNodes.service_id), eq(services.deleted, 0)))
     .where(and(eq(computeNodes.deleted, 0), where))

@@ -4,7 +4,7 @@ import type { FilterContext, HostFilter } from './filters/filter.ts';
 import { FILTERS_BY_NAME } from './filters/index.ts';
 import { retryFilter } from './filters/retry.ts';
 import { type FactKind, type HostFacts, loadHostFacts, type Reader } from './host-facts.ts';
-import { selectHosts } from './host-query.ts';
+import { type RequestProbe, selectHosts, selectHostsWithProbe } from './host-query.ts';
 import {
   type ActivePolicies,
   choosePolicy,
@@ -32,6 +32,8 @@ export interface Decision {
   rejections: Rejection[];
   /** More hosts exist than the explanation examined. */
   rejectionsTruncated: boolean;
+  /** When asked for and the candidate query returned any row. */
+  probe?: RequestProbe;
 }
 
 export interface SelectOptions {
@@ -47,6 +49,8 @@ export interface SelectOptions {
   active?: ActivePolicies;
   /** Consider this node only. */
   nodeId?: number;
+  /** Also answer the request probe (host-query.ts) from the candidate rows. */
+  probe?: boolean;
 }
 
 // The candidate query returns hosts a window at a time, pre-ordered by the policy's SQL-computable
@@ -160,11 +164,25 @@ export async function selectDestinations(
   const passing: HostState[] = [];
   const rejections: Rejection[] = [];
   let facts: HostFacts | undefined;
+  let probe: RequestProbe | undefined;
   for (let window = 0; window < MAX_WINDOWS && passing.length < wanted; window++) {
-    const rows = await selectHosts(db, where)
-      .orderBy(...preOrder(steps.weighers))
-      .limit(windowSize)
-      .offset(window * windowSize);
+    const order = preOrder(steps.weighers);
+    const offset = window * windowSize;
+    let rows: HostState[];
+    if (options.probe) {
+      const probed = await selectHostsWithProbe(db, where, spec)
+        .orderBy(...order)
+        .limit(windowSize)
+        .offset(offset);
+      const [first] = probed;
+      if (first && !probe) probe = { liveBindings: first.live_bindings, heldNode: first.held_node };
+      rows = probed.map(({ live_bindings: _bindings, held_node: _held, ...host }) => host);
+    } else {
+      rows = await selectHosts(db, where)
+        .orderBy(...order)
+        .limit(windowSize)
+        .offset(offset);
+    }
     const windowFacts = await loadHostFacts(db, kinds, rows, spec);
     for (const host of rows) {
       const rejection = firstFailure(host, spec, memoryFilters, steps.context, windowFacts);
@@ -187,6 +205,7 @@ export async function selectDestinations(
     destinations,
     rejections: explained?.rejections ?? rejections,
     rejectionsTruncated: explained?.truncated ?? false,
+    probe,
   };
 }
 
