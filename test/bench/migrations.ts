@@ -31,12 +31,13 @@ async function waitStatus(client: BenchClient, id: string, status: string): Prom
 async function waitMigration(client: BenchClient, id: string, status: string): Promise<void> {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    const { body } = await client.request<{ migrations: { status: string }[] }>(
+    const { body } = await client.request<{ migrations: { status: string; error_message: string | null }[] }>(
       'GET',
       `/v3/servers/${id}/migrations`,
     );
     if (body.migrations[0]?.status === status) return;
-    if (body.migrations[0]?.status === 'error') throw new Error(`migration of ${id} failed`);
+    const latest = body.migrations[0];
+    if (latest?.status === 'error') throw new Error(`migration of ${id} failed: ${latest.error_message}`);
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
   throw new Error(`migration of ${id} did not reach ${status}`);
@@ -86,7 +87,8 @@ export async function migrationBench(client: BenchClient, rounds: number): Promi
       await act(client, id, { confirm_resize: null });
       await waitMigration(client, id, 'confirmed');
     });
-    await act(client, id, { resize: { flavor_ref: i % 2 === 0 ? '2' : '1' } });
+    // Reverted every round, so the server is back on m1.tiny for the next resize.
+    await act(client, id, { resize: { flavor_ref: '2' } });
     await waitStatus(client, id, 'VERIFY_RESIZE');
     await timed(revert, async () => {
       await act(client, id, { revert_resize: null });
@@ -110,7 +112,11 @@ export async function migrationBench(client: BenchClient, rounds: number): Promi
       await forceDown(client, dest, false);
     }
   }
+  // Gone before the next figures count the project's servers.
   await client.request('DELETE', `/v3/servers/${id}`);
+  while ((await client.request('GET', `/v3/servers/${id}`)).status !== 404) {
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
   const detail = `${rounds} moves of one server between compute-1 and compute-2, fake driver with zero latency, polled every ${POLL_MS} ms`;
   return [
     ...figures('cold migrate → VERIFY_RESIZE', cold, detail),

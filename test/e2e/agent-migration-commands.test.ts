@@ -354,6 +354,7 @@ describe('the agent API for migration commands, spoken directly by the host', ()
     const coldMigrated = randomUUID();
     const evacuatedFromElsewhere = randomUUID();
     const notReported = randomUUID();
+    const comingBack = randomUUID();
     const elsewhere = 'agent-migration-elsewhere';
     await insertInstance(movedAway, elsewhere);
     await insertInstance(deletedSince, elsewhere, true);
@@ -362,6 +363,7 @@ describe('the agent API for migration commands, spoken directly by the host', ()
     await insertInstance(coldMigrated, elsewhere);
     await insertInstance(evacuatedFromElsewhere, elsewhere);
     await insertInstance(notReported, elsewhere);
+    await insertInstance(comingBack, elsewhere);
     const evacuation = (status: string) => ({ migration_type: 'evacuation', status });
     await insertMove(movedAway, DIRECT_HOST, evacuation('done'));
     await insertMove(deletedSince, DIRECT_HOST, evacuation('post-migrating'));
@@ -371,6 +373,9 @@ describe('the agent API for migration commands, spoken directly by the host', ()
     await insertMove(coldMigrated, DIRECT_HOST, { migration_type: 'migration', status: 'confirmed' });
     await insertMove(evacuatedFromElsewhere, 'agent-migration-other-source', evacuation('done'));
     await insertMove(notReported, DIRECT_HOST, evacuation('done'));
+    // Evacuated, then live-migrating back here: the incoming guest is not a stale copy.
+    await insertMove(comingBack, DIRECT_HOST, evacuation('done'));
+    await insertMove(comingBack, elsewhere, { migration_type: 'live-migration', status: 'migrating' });
 
     const reported = [
       movedAway,
@@ -380,6 +385,7 @@ describe('the agent API for migration commands, spoken directly by the host', ()
       failedEvacuation,
       coldMigrated,
       evacuatedFromElsewhere,
+      comingBack,
     ];
     const answer = await asHost('POST', '/report', {
       vcpus: 8,

@@ -212,3 +212,73 @@ describe('unified migrations', () => {
     await checkNodes();
   }, 60_000);
 });
+
+describe('an admin steering a live migration in flight', () => {
+  // The memory copy would take 5 minutes on these hosts, longer than the workflow allows it (the test
+  // stack's 50 s): a migration that ends well, ends because an admin steered it.
+  const SLOW_ZONE = 'az-moves-slow';
+  const SLOW_HOSTS = ['move-slow-a', 'move-slow-b'];
+  let token: string;
+  const hosts: MoveHost[] = [];
+
+  beforeAll(async () => {
+    token = await login();
+    for (const host of SLOW_HOSTS) {
+      hosts.push(
+        await startMoveHost({
+          host,
+          availabilityZone: SLOW_ZONE,
+          env: { AGENT_FAKE_LATENCY_MS: 'live_migration=300000' },
+        }),
+      );
+    }
+  });
+
+  afterAll(async () => {
+    await Promise.all(hosts.map((host) => host.stop()));
+  });
+
+  async function startLive(name: string) {
+    const id = await createServer(token, { name, availability_zone: SLOW_ZONE });
+    await waitForServer(token, id, ['ACTIVE']);
+    const source = (await instanceRow(id)).host ?? '';
+    const dest = SLOW_HOSTS.find((host) => host !== source) ?? '';
+    const response = await serverAction(token, id, {
+      migrate_live: { host: dest, block_migration: false, disk_over_commit: false },
+    });
+    expect(response.status).toBe(202);
+    const migration = await waitForMigration(id, ['migrating']);
+    return { id, source, dest, migration };
+  }
+
+  it('cancels: the guest stays on the source, the destination claim goes, the migration is cancelled', async () => {
+    const { id, source, migration } = await startLive('live-cancel');
+    const force = (body: unknown) =>
+      call('POST', `/v3/servers/${id}/migrations/${migration.id}/action`, { token, body });
+    expect((await force({ force_complete: 'now' })).status).toBe(400);
+    const cancelled = await call('DELETE', `/v3/servers/${id}/migrations/${migration.id}`, { token });
+    expect(cancelled.status).toBe(202);
+    expect((await waitForMigration(id, ['cancelled', 'done', 'error'])).status).toBe('cancelled');
+    await waitForServer(token, id, ['ACTIVE']);
+    expect((await instanceRow(id)).host).toBe(source);
+    await expectSettled(id, SLOW_HOSTS);
+    // A finished migration can no longer be cancelled.
+    const late = await call('DELETE', `/v3/servers/${id}/migrations/${migration.id}`, { token });
+    expect(late.status).toBe(409);
+  });
+
+  it('forces completion: the copy ends at once and the guest runs on the destination', async () => {
+    const { id, dest, migration } = await startLive('live-force');
+    const forced = await call('POST', `/v3/servers/${id}/migrations/${migration.id}/action`, {
+      token,
+      body: { force_complete: null },
+    });
+    expect(forced.status).toBe(202);
+    const done = await waitForMigration(id, ['done', 'error', 'cancelled']);
+    expect(done).toMatchObject({ status: 'done', progress: 100 });
+    expect((await instanceRow(id)).host).toBe(dest);
+    await expectSettled(id, SLOW_HOSTS);
+    const member = await call('GET', `/v3/servers/${id}/migrations`, { token: null });
+    expect(member.status).toBe(401);
+  });
+});

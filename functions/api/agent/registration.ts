@@ -55,22 +55,28 @@ const EVACUATED_STATUSES = ['migrating', 'post-migrating', 'done'];
 
 /**
  * Of the instances a host reports, those evacuated away from it (while it was down) that no longer
- * live on it: their local guests are stale copies the agent destroys. An instance evacuated and later
- * moved back is this host's again, so it is not listed.
+ * live on it: their local guests are stale copies the agent destroys. Only an instance whose latest
+ * move is that evacuation is listed: one evacuated and later moved back, or on its way back (a live
+ * migration's incoming guest exists here before the instance names this host), is this host's again.
  */
 async function evacuatedFrom(db: PrimaryDb, host: string, reported: string[]): Promise<string[]> {
   if (reported.length === 0) return [];
-  const rows = await db
-    .selectDistinct({ uuid: migrations.instance_uuid })
+  const latestMove = db
+    .select({ uuid: migrations.instance_uuid, id: sql<number>`max(${migrations.id})`.as('latest_id') })
     .from(migrations)
+    .where(and(eq(migrations.deleted, 0), inArray(migrations.instance_uuid, reported)))
+    .groupBy(migrations.instance_uuid)
+    .as('latest_move');
+  const rows = await db
+    .select({ uuid: migrations.instance_uuid })
+    .from(migrations)
+    .innerJoin(latestMove, eq(latestMove.id, migrations.id))
     .leftJoin(instances, eq(instances.uuid, migrations.instance_uuid))
     .where(
       and(
         eq(migrations.migration_type, 'evacuation'),
         eq(migrations.source_compute, host),
         inArray(migrations.status, EVACUATED_STATUSES),
-        eq(migrations.deleted, 0),
-        inArray(migrations.instance_uuid, reported),
         or(
           isNull(instances.uuid),
           ne(instances.deleted, 0),
