@@ -37,6 +37,8 @@ export const onError: ErrorHandler<AppEnv> = (error, c) => {
       kind: error instanceof ConfigError ? 'configuration' : 'unexpected',
       name: error.name,
       message: error.message,
+      // Drizzle wraps the driver's error ("Failed query: ..."): the cause says what the database said.
+      cause: error.cause instanceof Error ? error.cause.message : undefined,
       stack: error.stack,
     }),
   );
