@@ -138,8 +138,8 @@ export interface Placement {
 
 /** How many hosts one request may try to claim before NoValidHost, and how often it may decide afresh. */
 export const MAX_CLAIM_ATTEMPTS = 30;
-const MAX_DECISIONS = 3;
-const CANDIDATES_PER_DECISION = 10;
+const MAX_DECISIONS = 6;
+const CANDIDATES_PER_DECISION = 5;
 
 const BUILTIN_DEFAULT: PolicyChoice = { policy: BUILTIN_DEFAULT_POLICY, chosenBy: 'default' };
 

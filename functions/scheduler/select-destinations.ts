@@ -56,8 +56,11 @@ export interface SelectOptions {
 // The candidate query returns hosts a window at a time, pre-ordered by the policy's SQL-computable
 // weigher; the in-memory filters and the full weighing run on each window. A window that the
 // in-memory filters empty is followed by the next one, so those filters never cause a false NoValidHost.
-// The window is twice the 10 candidates a claim walks (claims.ts): every row costs decoding time.
-const WINDOW = 20;
+// The first window is twice the 5 candidates a claim walks (claims.ts), as every row costs decoding
+// time; each next one doubles, so a filter that rejects most hosts still reaches the whole fleet in
+// a few reads.
+const WINDOW = 10;
+const MAX_WINDOW = 1000;
 const MAX_WINDOWS = 200;
 const EXPLAIN_LIMIT = 500;
 
@@ -160,14 +163,14 @@ export async function selectDestinations(
   );
   const kinds = neededFacts(spec, memoryFilters, steps.weighers);
   const wanted = Math.max(options.limit, spec.num_instances);
-  const windowSize = Math.max(WINDOW, wanted * 2);
+  let windowSize = Math.max(WINDOW, wanted * 2);
+  let offset = 0;
   const passing: HostState[] = [];
   const rejections: Rejection[] = [];
   let facts: HostFacts | undefined;
   let probe: RequestProbe | undefined;
   for (let window = 0; window < MAX_WINDOWS && passing.length < wanted; window++) {
     const order = preOrder(steps.weighers);
-    const offset = window * windowSize;
     let rows: HostState[];
     if (options.probe) {
       const probed = await selectHostsWithProbe(db, where, spec)
@@ -191,6 +194,8 @@ export async function selectDestinations(
     }
     facts = mergeFacts(facts, windowFacts);
     if (rows.length < windowSize) break;
+    offset += windowSize;
+    windowSize = Math.min(windowSize * 2, MAX_WINDOW);
   }
   const destinations = weighHosts(
     passing,

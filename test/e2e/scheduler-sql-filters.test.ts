@@ -7,8 +7,9 @@ import { FILTERS } from '../../functions/scheduler/filters/index.ts';
 import { emptyFacts } from '../../functions/scheduler/host-facts.ts';
 import { selectHosts } from '../../functions/scheduler/host-query.ts';
 import { refreshHostPlacementFacts } from '../../functions/scheduler/placement-facts.ts';
-import { DEFAULT_SETTINGS } from '../../functions/scheduler/policies.ts';
+import { BUILTIN_DEFAULT_POLICY, DEFAULT_SETTINGS } from '../../functions/scheduler/policies.ts';
 import type { HostState, RequestSpec } from '../../functions/scheduler/request-spec.ts';
+import { selectDestinations } from '../../functions/scheduler/select-destinations.ts';
 import { startPsdbBridge } from '../../infra/local/psdb-bridge.ts';
 import { createDatabase, type PrimaryDb } from '../../schema/db.ts';
 import { applyMigrations } from '../../schema/migrate.ts';
@@ -18,6 +19,7 @@ import {
   aggregates,
   computeNodes,
   dedicatedHosts,
+  hostCapabilities,
   services,
 } from '../../schema/tables/index.ts';
 import { stackInfo } from '../helpers/api.ts';
@@ -203,6 +205,23 @@ describe('the scheduler in SQL and in memory', () => {
     // The shapes do reach every filter's boundary: each spec × filter pair that rejects nothing
     // would make the comparison above empty.
     expect(rejectedSomewhere).toBeGreaterThanOrEqual(sqlFilters.length);
+  });
+
+  it('finds the one host an in-memory filter keeps, however far down the candidate order it is', async () => {
+    const names = Array.from({ length: 200 }, (_, i) => `deep-${i}`);
+    for (const [i, name] of names.entries())
+      await insertHost(db, { name, zone: 'az-deep', memoryUsed: 8000 - i * 10 });
+    // The host with the least free RAM, ranked last by the default policy, is the only TILE-Gx one.
+    await db
+      .insert(hostCapabilities)
+      .values({ host: 'deep-0', capabilities: { architecture: 'tilegx' }, created_at: NOW });
+    const decision = await selectDestinations(
+      db,
+      requestSpec({ availability_zone: 'az-deep', image_properties: { architecture: 'tilegx' } }),
+      { ...CONTEXT, limit: 1, policy: { policy: BUILTIN_DEFAULT_POLICY, chosenBy: 'default' } },
+    );
+    expect(decision.destinations.map((destination) => destination.host.host)).toEqual(['deep-0']);
+    expect(decision.rejections).toHaveLength(199);
   });
 
   it('keeps the placement facts of a host in step with its aggregates and dedications', async () => {
