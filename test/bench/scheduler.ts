@@ -166,7 +166,7 @@ async function decisionLatency(db: PrimaryDb, connection: Connection, hosts: num
   const samples: number[] = [];
   const decisions = hosts >= 10_000 ? 100 : 200;
   for (let i = 0; i < decisions; i++) samples.push(await decide(db, benchSpec(random)));
-  const detail = `${decisions} sequential decisions (policy lookup + candidate query + claim transaction), ${ZONES} zones, ${AGGREGATES} aggregates, hosts 0–90 % full, half the requests zone-scoped`;
+  const detail = `${decisions} sequential scheduleAndClaim calls (candidate query, pending claim row, counting UPDATE) through the bridge, ${ZONES} zones, ${AGGREGATES} aggregates (ratios, tenant isolation, dedications), hosts 0–90 % full, half the requests zone-scoped`;
   return [
     {
       name: `scheduler: decide + claim, ${hosts} hosts p50`,
