@@ -72,8 +72,9 @@ describe('image properties decide where a server can run', () => {
     const elsewhere = await boot('tilegx-elsewhere', TILEGX_IMAGE, 'az-1');
     expect(elsewhere?.status).toBe('ERROR');
     expect(elsewhere?.fault?.message).toMatch(/No valid host was found.*ImagePropertiesFilter: \d/);
-    expect(elsewhere?.fault?.message).toContain(
-      'compute-1: the image needs architecture tilegx, the host supports x86_64',
+    // Which of az-1's hosts the (length-limited) fault names first depends on the fleet other tests built.
+    expect(elsewhere?.fault?.message).toMatch(
+      /compute-[12]: the image needs architecture tilegx, the host supports x86_64/,
     );
   });
 
