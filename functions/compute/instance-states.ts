@@ -90,10 +90,12 @@ export const INSTANCE_TRANSITIONS = {
     from: { vm_state: ['building'], task_state: ['scheduling', 'spawning'] },
     to: { vm_state: 'error', task_state: null },
   },
-  // DELETE /v3/servers/{id}: allowed from any live state unless a delete is already running
+  // DELETE /v3/servers/{id}: allowed from any live state unless a delete is already running. A server
+  // in VERIFY_RESIZE (resized) has a copy on each of two hosts: it is confirmed or reverted first
+  // (or by the confirm window), so that no copy and no claim is left behind.
   delete_requested: {
     from: {
-      vm_state: ANY_LIVE_VM_STATE,
+      vm_state: ANY_LIVE_VM_STATE.filter((state) => state !== 'resized'),
       task_state: ['scheduling', 'spawning', null, ...SERVER_ACTION_TASK_STATES],
     },
     to: { vm_state: 'keep', task_state: 'deleting' },

@@ -86,6 +86,10 @@ describe('unified migrations', () => {
     const again = await serverAction(token, id, { resize: { flavor_ref: '3' } });
     expect(again.status).toBe(409);
     expect(JSON.stringify(again.body)).toMatch(/resized/);
+    // Deleting it now would leave the source's copy behind: confirm or revert first.
+    const deleted = await call('DELETE', `/v3/servers/${id}`, { token });
+    expect(deleted.status).toBe(409);
+    expect(JSON.stringify(deleted.body)).toMatch(/vm_state resized/);
     expect((await serverAction(token, id, { confirm_resize: null })).status).toBe(204);
     await waitForServer(token, id, ['ACTIVE']);
     expect((await instanceRow(id)).flavor.flavorid).toBe('2');
