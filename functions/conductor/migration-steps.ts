@@ -309,16 +309,17 @@ export async function complete(ctx: ConductorContext, input: unknown): Promise<v
       instance.power_state === POWER_RUNNING ? 'resize_confirmed' : 'resize_confirmed_stopped',
     );
     await keepOnlyCurrentClaim(ctx.db, uuid);
-    await transitionMigration(ctx.db, migration_id, 'confirmed');
+    // Quota before status: whoever sees the migration confirmed sees the project's usage settled.
     await settleResizeQuota(ctx.db, migration, 'kept');
+    await transitionMigration(ctx.db, migration_id, 'confirmed');
   } else if (migration.status === 'reverting') {
     const running = (powerState ?? instance.power_state) === POWER_RUNNING;
     await transitionInstance(ctx.db, uuid, running ? 'resize_reverted' : 'resize_reverted_stopped', {
       ...(powerState === undefined ? {} : { power_state: powerState }),
     });
     await keepOnlyCurrentClaim(ctx.db, uuid);
-    await transitionMigration(ctx.db, migration_id, 'reverted');
     await settleResizeQuota(ctx.db, migration, 'undone');
+    await transitionMigration(ctx.db, migration_id, 'reverted');
   } else {
     await keepOnlyCurrentClaim(ctx.db, uuid);
     await transitionMigration(ctx.db, migration_id, 'completed', { progress: 100 });
