@@ -56,6 +56,9 @@ export const MIGRATION_TRANSITIONS = {
   confirmed: { from: ['confirming'], to: 'confirmed' },
   // revert_resize (API)
   revert_started: { from: ['finished'], to: 'reverting' },
+  // a confirm or revert that could not go ahead (its instance write lost, its workflow did not
+  // start): the resize waits in VERIFY_RESIZE again, to be decided once more
+  decision_withdrawn: { from: ['confirming', 'reverting'], to: 'finished' },
   reverted: { from: ['reverting'], to: 'reverted' },
   // live migration and evacuation end here
   completed: { from: ['post-migrating'], to: 'done' },
@@ -68,9 +71,9 @@ export const MIGRATION_TRANSITIONS = {
 export type MigrationEvent = keyof typeof MIGRATION_TRANSITIONS;
 
 /**
- * Applies `event` to migration `id`, with extra column updates in the same conditional write. A row
- * already in the event's target status counts as done (a retried step); any other status is a
- * StateConflict naming it.
+ * Applies `event` to migration `id`, with extra column updates in the same conditional write. Any
+ * status the event may not start from, its own target included, is a StateConflict naming it: of two
+ * concurrent requests (a confirm and a revert, two confirms) exactly one moves the row.
  */
 export async function transitionMigration(
   db: PrimaryDb,
@@ -90,7 +93,6 @@ export async function transitionMigration(
     .select({ status: migrations.status })
     .from(migrations)
     .where(and(eq(migrations.id, id), eq(migrations.deleted, 0)));
-  if (current?.status === transition.to) return;
   throw new StateConflict(
     `Cannot '${event}' migration ${id} while it is ${current ? current.status : 'gone'}`,
   );

@@ -118,8 +118,10 @@ export async function schedule(ctx: ConductorContext, input: unknown): Promise<M
       );
     }
   }
-  const scheduled = await loadMove(ctx.db, migration_id);
-  const atDest = destinationSide(scheduled);
+  const atDest = destinationSide({
+    ...move,
+    migration: { ...migration, dest_compute: dest.host, dest_node: dest.hypervisor_hostname },
+  });
   if (kind === 'cold') return planCommand(ctx, 'prep_resize', atDest, dest.host);
   if (kind === 'live') {
     return planCommand(ctx, 'pre_live_migration', atDest, dest.host, {

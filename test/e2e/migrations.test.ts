@@ -98,6 +98,25 @@ describe('unified migrations', () => {
     await checkNodes();
   });
 
+  it('of a concurrent confirm and revert exactly one wins; the other is a 409 and changes nothing', async () => {
+    const { id } = await bootActive('decide-race');
+    expect((await serverAction(token, id, { migrate: null })).status).toBe(202);
+    await waitForServer(token, id, ['VERIFY_RESIZE']);
+    const [confirm, revert] = await Promise.all([
+      serverAction(token, id, { confirm_resize: null }),
+      serverAction(token, id, { revert_resize: null }),
+    ]);
+    const statuses = [confirm.status, revert.status].sort();
+    expect([
+      [204, 409],
+      [202, 409],
+    ]).toContainEqual(statuses);
+    const winner = confirm.status === 204 ? 'confirmed' : 'reverted';
+    expect((await waitForMigration(id, ['confirmed', 'reverted', 'error'])).status).toBe(winner);
+    await waitForServer(token, id, ['ACTIVE']);
+    await expectSettled(id, HOSTS);
+  });
+
   it("a resize takes its growth from the project's quota; over quota it writes nothing, a revert gives it back", async () => {
     const { projectId } = await createMember('resize-quota-user', 'resize-quota-password');
     const member = await login('resize-quota-user', 'resize-quota-password');

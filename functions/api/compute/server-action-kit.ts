@@ -1,5 +1,5 @@
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { and, eq } from 'drizzle-orm';
+import { and, desc, eq } from 'drizzle-orm';
 import type { Context } from 'hono';
 import * as v from 'valibot';
 import type { PrimaryDb } from '../../../schema/db.ts';
@@ -160,19 +160,11 @@ export interface MigrationRequest {
   options?: Record<string, unknown>;
 }
 
-/**
- * Starts a move: a `pre-migrating` migrations row, the instance's task state, and the migrate-server
- * workflow. Callers validate everything first (requireState, requireMigrationWorkflow, hosts,
- * flavors), so a refused request writes nothing.
- */
-export async function startMigration(
-  c: Context<AppEnv>,
+async function insertMigrationRow(
+  db: PrimaryDb,
   instance: InstanceRow,
   request: MigrationRequest,
 ): Promise<number> {
-  const arn = requireMigrationWorkflow(c);
-  const db = c.var.db.$primary;
-  const now = new Date();
   const [inserted] = await db
     .insert(migrations)
     .values({
@@ -186,12 +178,31 @@ export async function startMigration(
       new_flavorid: (request.new_flavor ?? instance.flavor).flavorid,
       old_flavor: instance.flavor,
       new_flavor: request.new_flavor ?? instance.flavor,
-      created_at: now,
+      created_at: new Date(),
     })
     .$returningId();
-  const migrationId = inserted?.id;
-  if (migrationId === undefined) throw new Error('the migration row was not created');
+  if (inserted?.id === undefined) throw new Error('the migration row was not created');
+  return inserted.id;
+}
+
+/**
+ * Starts a move: the instance's task state, a `pre-migrating` migrations row, and the migrate-server
+ * workflow. Callers validate everything first (requireState, requireMigrationWorkflow, hosts,
+ * flavors), so a refused request writes nothing; the task state goes first because it is the
+ * conditional write a concurrent action can win, and a request that loses it leaves no row behind.
+ */
+export async function startMigration(
+  c: Context<AppEnv>,
+  instance: InstanceRow,
+  request: MigrationRequest,
+): Promise<number> {
+  const arn = requireMigrationWorkflow(c);
+  const db = c.var.db.$primary;
   await transitionInstance(db, instance.uuid, request.event);
+  const migrationId = await insertMigrationRow(db, instance, request).catch(async (error: unknown) => {
+    await transitionInstance(db, instance.uuid, 'server_action_abandoned');
+    throw error;
+  });
   await recordRequest(c, db, request.action, instance.uuid);
   try {
     const execution = await c.var.sfn.send(
@@ -243,22 +254,26 @@ export async function decideResize(
   const arn = requireMigrationWorkflow(c);
   const db = c.var.db.$primary;
   const [migration] = await db
-    .select({ id: migrations.id })
+    .select({ id: migrations.id, status: migrations.status })
     .from(migrations)
-    .where(
-      and(
-        eq(migrations.instance_uuid, instance.uuid),
-        eq(migrations.status, 'finished'),
-        eq(migrations.deleted, 0),
-      ),
-    );
-  if (!migration) throw new BadRequest(`Instance ${instance.uuid} has not been resized.`);
+    .where(and(eq(migrations.instance_uuid, instance.uuid), eq(migrations.deleted, 0)))
+    .orderBy(desc(migrations.id))
+    .limit(1);
+  if (migration && migration.status !== 'finished' && instance.vm_state === 'resized') {
+    // Another confirm or revert (or the confirm window) decided first.
+    throw new Conflict(`Migration ${migration.id} is already ${migration.status}`);
+  }
+  if (migration?.status !== 'finished')
+    throw new BadRequest(`Instance ${instance.uuid} has not been resized.`);
   await transitionMigration(
     db,
     migration.id,
     operation === 'confirm_resize' ? 'confirm_started' : 'revert_started',
   );
-  await transitionInstance(db, instance.uuid, event);
+  await transitionInstance(db, instance.uuid, event).catch(async (error: unknown) => {
+    await transitionMigration(db, migration.id, 'decision_withdrawn');
+    throw error;
+  });
   await recordRequest(
     c,
     db,
@@ -283,10 +298,8 @@ export async function decideResize(
       .set({ execution_arn: execution.executionArn })
       .where(eq(instances.uuid, instance.uuid));
   } catch (error) {
-    // Nothing will carry the decision out: the migration fails and the server leaves its task state.
-    await transitionMigration(db, migration.id, 'failed', {
-      error_message: `the workflow could not be started: ${(error as Error).message}`.slice(0, 1024),
-    });
+    // Nothing will carry the decision out: the server waits in VERIFY_RESIZE again.
+    await transitionMigration(db, migration.id, 'decision_withdrawn');
     await transitionInstance(db, instance.uuid, 'server_action_abandoned');
     await finishAction(db, instance.uuid, 'Error');
     throw new ServiceUnavailable(

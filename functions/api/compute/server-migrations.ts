@@ -1,13 +1,14 @@
 import { and, desc, eq, inArray } from 'drizzle-orm';
 import type { Context } from 'hono';
 import * as v from 'valibot';
-import { instances, type MigrationControl, migrations } from '../../../schema/tables/index.ts';
+import { type MigrationControl, migrations } from '../../../schema/tables/index.ts';
 import { BadRequest, Conflict, NotFound } from '../../shared/errors.ts';
 import type { AppEnv } from '../context.ts';
 import { authorize } from '../policy.ts';
 import { route } from '../route.ts';
 import { defineExtension } from './extension.ts';
 import { migrationView } from './migration-view.ts';
+import { loadServerForAction } from './server-action-kit.ts';
 
 // The moves of one server, and an admin's say over a live migration in flight: cancel it (the source
 // keeps the guest) or force it to complete. The request is recorded on the migration; the source host's
@@ -15,14 +16,9 @@ import { migrationView } from './migration-view.ts';
 
 type MigrationRow = typeof migrations.$inferSelect;
 
+/** The server's uuid, as every server action finds it (another project's server is a 404). */
 async function findServer(c: Context<AppEnv>): Promise<string> {
-  const serverId = c.req.param('server_id') ?? '';
-  const [server] = await c.var.db
-    .select({ uuid: instances.uuid })
-    .from(instances)
-    .where(and(eq(instances.uuid, serverId), eq(instances.deleted, 0)));
-  if (!server) throw new NotFound(`Instance ${serverId} could not be found.`);
-  return server.uuid;
+  return (await loadServerForAction(c, c.req.param('server_id') ?? '')).uuid;
 }
 
 async function findMigration(c: Context<AppEnv>, primary: boolean): Promise<MigrationRow> {
