@@ -16,6 +16,9 @@ export function connectDatabase(url: string) {
 
 export type PrimaryDb = ReturnType<typeof connectDatabase>;
 
+/** What a write needs: the primary itself or a transaction on it, so one write can join a larger one. */
+export type PrimaryWriter = Pick<PrimaryDb, 'select' | 'insert' | 'update' | 'delete'>;
+
 /**
  * One handle for the whole database: `db.select()` reads a replica, writes and transactions go to the
  * primary, and `db.$primary` forces the primary for reads that decide a write or must see one's own write.

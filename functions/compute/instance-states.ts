@@ -1,6 +1,6 @@
 import { and, eq, inArray, isNull, or, type SQL } from 'drizzle-orm';
 import type { MySqlUpdateSetSource } from 'drizzle-orm/mysql-core';
-import type { PrimaryDb } from '../../schema/db.ts';
+import type { PrimaryWriter } from '../../schema/db.ts';
 import { instances } from '../../schema/tables/index.ts';
 import { StateConflict } from '../shared/errors.ts';
 
@@ -339,7 +339,7 @@ export function stateConflict(event: InstanceEvent, uuid: string, vmState: strin
  * Throws StateConflict (409) naming the state when the instance is not in a state the event allows.
  */
 export async function transitionInstance(
-  db: PrimaryDb,
+  db: PrimaryWriter,
   uuid: string,
   event: InstanceEvent,
   extra: MySqlUpdateSetSource<typeof instances> = {},

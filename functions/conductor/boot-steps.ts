@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { finishAction, recordEvent } from '../compute/instance-actions.ts';
-import { recordFault } from '../compute/instance-faults.ts';
+import { failInstance } from '../compute/instance-faults.ts';
 import { transitionInstance } from '../compute/instance-states.ts';
 import { releaseClaims, scheduleAndClaim } from '../scheduler/claims.ts';
 import { requestSpecFor } from '../scheduler/spec-from-instance.ts';
@@ -83,13 +83,18 @@ export async function fail(ctx: ConductorContext, input: unknown): Promise<void>
   const message = describeCaughtError(error);
   await releaseClaims(ctx.db, instance_uuid);
   try {
-    await transitionInstance(ctx.db, instance_uuid, 'build_failed', { power_state: 0 });
+    await failInstance(
+      ctx.db,
+      instance_uuid,
+      'build_failed',
+      { code: 500, message, details: `${error.Error}: ${error.Cause}` },
+      { power_state: 0 },
+    );
   } catch (conflict) {
     // A delete already took the instance over; its own workflow decides the outcome.
     if (conflict instanceof StateConflict) return;
     throw conflict;
   }
-  await recordFault(ctx.db, { instance_uuid, code: 500, message, details: `${error.Error}: ${error.Cause}` });
   await recordEvent(ctx.db, instance_uuid, { event: 'conductor_build', result: 'Error', traceback: message });
   await finishAction(ctx.db, instance_uuid, 'Error');
 }

@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { finishAction, recordEvent } from '../compute/instance-actions.ts';
-import { recordFault } from '../compute/instance-faults.ts';
+import { failInstance } from '../compute/instance-faults.ts';
 import { transitionInstance } from '../compute/instance-states.ts';
 import { instanceQuotaDeltas, releaseQuota } from '../compute/quotas.ts';
 import { releaseClaims } from '../scheduler/claims.ts';
@@ -59,8 +59,11 @@ const FailInput = v.object({ ...InstanceRef.entries, error: CaughtError });
 export async function fail(ctx: ConductorContext, input: unknown): Promise<void> {
   const { instance_uuid, error } = v.parse(FailInput, input);
   const message = describeCaughtError(error);
-  await transitionInstance(ctx.db, instance_uuid, 'delete_failed');
-  await recordFault(ctx.db, { instance_uuid, code: 500, message, details: `${error.Error}: ${error.Cause}` });
+  await failInstance(ctx.db, instance_uuid, 'delete_failed', {
+    code: 500,
+    message,
+    details: `${error.Error}: ${error.Cause}`,
+  });
   await recordEvent(ctx.db, instance_uuid, {
     event: 'compute_terminate_instance',
     result: 'Error',

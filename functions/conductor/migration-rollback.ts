@@ -2,8 +2,8 @@ import { and, eq } from 'drizzle-orm';
 import * as v from 'valibot';
 import { instances } from '../../schema/tables/index.ts';
 import { finishAction, recordEvent } from '../compute/instance-actions.ts';
-import { recordFault } from '../compute/instance-faults.ts';
-import { type InstanceEvent, transitionInstance } from '../compute/instance-states.ts';
+import { failInstance } from '../compute/instance-faults.ts';
+import type { InstanceEvent } from '../compute/instance-states.ts';
 import { type MigrationStatus, transitionMigration } from '../compute/migration-states.ts';
 import { StateConflict } from '../shared/errors.ts';
 import type { ConductorContext } from './context.ts';
@@ -80,20 +80,21 @@ async function placeInstance(ctx: ConductorContext, move: Move, outcome: Outcome
         ? destinationSide(move)
         : null;
   try {
-    await transitionInstance(ctx.db, move.instance.uuid, outcome.event, {
-      ...(side ? { host: side.host, node: side.node, flavor: side.flavor } : {}),
-    });
+    await failInstance(
+      ctx.db,
+      move.instance.uuid,
+      outcome.event,
+      {
+        code: outcome.event === 'move_failed' ? 500 : 400,
+        message,
+        details: `migration ${move.migration.id} (${move.migration.migration_type}) failed while ${move.migration.status}`,
+      },
+      side ? { host: side.host, node: side.node, flavor: side.flavor } : {},
+    );
   } catch (conflict) {
     // An admin's reset_state took the instance over; the rest of the rollback still applies.
     if (!(conflict instanceof StateConflict)) throw conflict;
-    return;
   }
-  await recordFault(ctx.db, {
-    instance_uuid: move.instance.uuid,
-    code: outcome.event === 'move_failed' ? 500 : 400,
-    message,
-    details: `migration ${move.migration.id} (${move.migration.migration_type}) failed while ${move.migration.status}`,
-  });
 }
 
 /**

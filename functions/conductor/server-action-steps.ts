@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import { HOST_ACTION_NAMES, HOST_ACTIONS } from '../compute/host-actions.ts';
 import { finishAction, recordEvent } from '../compute/instance-actions.ts';
-import { recordFault } from '../compute/instance-faults.ts';
+import { failInstance } from '../compute/instance-faults.ts';
 import { transitionInstance } from '../compute/instance-states.ts';
 import { ServiceUnavailable, StateConflict } from '../shared/errors.ts';
 import type { ConductorContext } from './context.ts';
@@ -65,13 +65,16 @@ export async function fail(ctx: ConductorContext, input: unknown): Promise<void>
   const { instance_uuid, action, error } = v.parse(FailInput, input);
   const message = describeCaughtError(error);
   try {
-    await transitionInstance(ctx.db, instance_uuid, 'server_action_failed');
+    await failInstance(ctx.db, instance_uuid, 'server_action_failed', {
+      code: 500,
+      message,
+      details: `${error.Error}: ${error.Cause}`,
+    });
   } catch (conflict) {
     // A delete (or an admin's reset_state) took the instance over; that decides its state now.
     if (conflict instanceof StateConflict) return;
     throw conflict;
   }
-  await recordFault(ctx.db, { instance_uuid, code: 500, message, details: `${error.Error}: ${error.Cause}` });
   await recordEvent(ctx.db, instance_uuid, {
     event: `compute_${action}`,
     result: 'Error',

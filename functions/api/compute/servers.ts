@@ -6,7 +6,7 @@ import type { PrimaryDb } from '../../../schema/db.ts';
 import { computeNodes, instanceFaults, instances } from '../../../schema/tables/index.ts';
 import { flavorSnapshot } from '../../compute/flavor-snapshot.ts';
 import { startAction } from '../../compute/instance-actions.ts';
-import { recordFault } from '../../compute/instance-faults.ts';
+import { failInstance } from '../../compute/instance-faults.ts';
 import { transitionInstance } from '../../compute/instance-states.ts';
 import { checkMetadataQuota } from '../../compute/quotas.ts';
 import { hintProblems, loadActivePolicies } from '../../scheduler/policies.ts';
@@ -223,9 +223,7 @@ async function createServer(c: Context<AppEnv>, { server }: v.InferOutput<typeof
     } catch (error) {
       // The row exists but no workflow will ever act on it: say so on the server itself. It keeps
       // its quota until deleted, like any server in ERROR.
-      await transitionInstance(db, uuid, 'build_failed');
-      await recordFault(db, {
-        instance_uuid: uuid,
+      await failInstance(db, uuid, 'build_failed', {
         code: 503,
         message: 'The boot workflow could not be started',
       });
