@@ -154,7 +154,7 @@ export async function keepOnlyCurrentClaim(db: PrimaryDb, instanceUuid: string):
     .select({ node: resourceClaims.compute_node_id })
     .from(resourceClaims)
     .where(eq(resourceClaims.instance_uuid, instanceUuid));
-  for (const claim of claims) {
-    if (claim.node !== current?.id) await releaseClaims(db, instanceUuid, claim.node);
+  for (const node of new Set(claims.map((claim) => claim.node))) {
+    if (node !== current?.id) await releaseClaims(db, instanceUuid, node);
   }
 }

@@ -71,6 +71,8 @@ export async function loadHostFacts(
         .from(resourceClaims)
         .where(inArray(resourceClaims.instance_uuid, uuids));
       for (const row of rows) {
+        // A pending claim not yet placed on a node says nothing about where the instance is.
+        if (row.node === null) continue;
         facts.instanceNodes.set(row.uuid, (facts.instanceNodes.get(row.uuid) ?? new Set()).add(row.node));
       }
     }
@@ -89,7 +91,7 @@ export async function loadHostFacts(
           sql`JSON_VALUE(${instances.scheduler_hints}, '$.group') = ${group}`,
         ),
       );
-    for (const row of rows) facts.groupNodes.add(row.node);
+    for (const row of rows) if (row.node !== null) facts.groupNodes.add(row.node);
   }
   if (kinds.has('io_ops')) {
     const rows = await db
@@ -106,7 +108,7 @@ export async function loadHostFacts(
         ),
       )
       .groupBy(resourceClaims.compute_node_id);
-    for (const row of rows) facts.ioOps.set(row.node, row.ioOps);
+    for (const row of rows) if (row.node !== null) facts.ioOps.set(row.node, row.ioOps);
   }
   return facts;
 }

@@ -2,7 +2,13 @@ import { and, eq } from 'drizzle-orm';
 import type { PrimaryDb } from '../../schema/db.ts';
 import { computeNodes, resourceClaims } from '../../schema/tables/index.ts';
 import { NoValidHost } from '../shared/errors.ts';
-import { claimHost, type Placement, scheduleAndClaim } from './claims.ts';
+import {
+  claimHost,
+  dropPendingClaim,
+  insertPendingClaim,
+  type Placement,
+  scheduleAndClaim,
+} from './claims.ts';
 import { selectHosts } from './host-query.ts';
 import { DEFAULT_SETTINGS, type PolicyChoice } from './policies.ts';
 import type { RequestSpec } from './request-spec.ts';
@@ -55,45 +61,54 @@ async function claimForcedHost(
   if (spec.ignore_hosts.includes(host)) {
     throw new NoValidHost(`No valid host was found: ${host} is the host the server is moving from`);
   }
-  const [nodes, held] = await Promise.all([
+  const [nodes, held, claimId] = await Promise.all([
     selectHosts(db, eq(computeNodes.host, host)),
     db
       .select({ node: resourceClaims.compute_node_id })
       .from(resourceClaims)
       .where(and(eq(resourceClaims.instance_uuid, spec.instance_uuid), eq(resourceClaims.pending, false))),
+    insertPendingClaim(db, spec),
   ]);
-  if (nodes.length === 0) throw new NoValidHost(`No valid host was found: compute host ${host} is unknown`);
-  const claimed = nodes.find((node) => held.some((claim) => claim.node === node.id));
-  if (claimed) return { host: claimed, ...FORCED_HOST, attempts: 0 };
-  const reasons: string[] = [];
-  let attempts = 0;
-  for (const node of nodes) {
-    for (let attempt = 1; attempt <= FORCED_CLAIM_ATTEMPTS; attempt++) {
-      const decision = await selectDestinations(db, spec, {
-        ...options,
-        policy: FORCED_HOST,
-        limit: 1,
-        nodeId: node.id,
-      });
-      const [destination] = decision.destinations;
-      if (!destination) {
-        const explained = await selectDestinations(db, spec, {
+  let placed = false;
+  try {
+    if (nodes.length === 0) throw new NoValidHost(`No valid host was found: compute host ${host} is unknown`);
+    const claimed = nodes.find((node) => held.some((claim) => claim.node === node.id));
+    if (claimed) return { host: claimed, ...FORCED_HOST, attempts: 0 };
+    const reasons: string[] = [];
+    let attempts = 0;
+    for (const node of nodes) {
+      for (let attempt = 1; attempt <= FORCED_CLAIM_ATTEMPTS; attempt++) {
+        const decision = await selectDestinations(db, spec, {
           ...options,
           policy: FORCED_HOST,
           limit: 1,
           nodeId: node.id,
-          explain: true,
         });
-        reasons.push(summariseRejections(explained.rejections, explained.rejectionsTruncated));
-        break;
+        const [destination] = decision.destinations;
+        if (!destination) {
+          const explained = await selectDestinations(db, spec, {
+            ...options,
+            policy: FORCED_HOST,
+            limit: 1,
+            nodeId: node.id,
+            explain: true,
+          });
+          reasons.push(summariseRejections(explained.rejections, explained.rejectionsTruncated));
+          break;
+        }
+        attempts++;
+        const outcome = await claimHost(db, spec, claimId, destination.host, FORCED_HOST, options);
+        if (outcome === 'claimed') {
+          placed = true;
+          return { host: destination.host, ...FORCED_HOST, attempts };
+        }
       }
-      attempts++;
-      const outcome = await claimHost(db, spec, destination.host, FORCED_HOST, options);
-      if (outcome === 'claimed') return { host: destination.host, ...FORCED_HOST, attempts };
     }
+    if (reasons.length === 0) reasons.push(`${attempts} claim attempts found it taken meanwhile.`);
+    throw new NoValidHost(
+      `No valid host was found: the requested host ${host} cannot take the server. ${reasons.join(' ')}`,
+    );
+  } finally {
+    if (!placed) await dropPendingClaim(db, claimId);
   }
-  if (reasons.length === 0) reasons.push(`${attempts} claim attempts found it taken meanwhile.`);
-  throw new NoValidHost(
-    `No valid host was found: the requested host ${host} cannot take the server. ${reasons.join(' ')}`,
-  );
 }

@@ -82,14 +82,15 @@ export const computeNodes = mysqlTable(
 
 /**
  * A resource reservation of one instance on one node; released by deleting the row. A `pending` row is
- * one a claim has written but not yet counted in the node's usage (functions/scheduler/claims.ts).
+ * one a claim has written but not yet counted in the node's usage (functions/scheduler/claims.ts); it
+ * has no node until the counting UPDATE places it on the chosen one.
  */
 export const resourceClaims = mysqlTable(
   'resource_claims',
   {
     id: id(),
     instance_uuid: varchar('instance_uuid', { length: 36 }).notNull(),
-    compute_node_id: bigint('compute_node_id', { mode: 'number', unsigned: true }).notNull(),
+    compute_node_id: bigint('compute_node_id', { mode: 'number', unsigned: true }),
     memory_mb: int('memory_mb').notNull(),
     vcpus: int('vcpus').notNull(),
     disk_gb: int('disk_gb').notNull(),

@@ -1,8 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { releaseClaims, scheduleAndClaim } from '../../functions/scheduler/claims.ts';
+import {
+  claimHost,
+  insertPendingClaim,
+  releaseClaims,
+  scheduleAndClaim,
+} from '../../functions/scheduler/claims.ts';
 import { claimForMove } from '../../functions/scheduler/move-claims.ts';
+import { BUILTIN_DEFAULT_POLICY } from '../../functions/scheduler/policies.ts';
 import type { RequestSpec } from '../../functions/scheduler/request-spec.ts';
 import { computeNodes, resourceClaims, services } from '../../schema/tables/index.ts';
 import { primaryDb } from '../helpers/api.ts';
@@ -31,13 +37,14 @@ function spec(overrides: Partial<RequestSpec> = {}): RequestSpec {
   };
 }
 
+/** The instance's claim rows: a host name each, `(pending)` when not counted, `(unplaced)` when on no node. */
 async function claimsOf(uuid: string) {
   const rows = await primaryDb()
     .select({ host: computeNodes.host, pending: resourceClaims.pending })
     .from(resourceClaims)
-    .innerJoin(computeNodes, eq(computeNodes.id, resourceClaims.compute_node_id))
+    .leftJoin(computeNodes, eq(computeNodes.id, resourceClaims.compute_node_id))
     .where(eq(resourceClaims.instance_uuid, uuid));
-  return rows.map((row) => (row.pending ? `${row.host} (pending)` : row.host)).sort();
+  return rows.map((row) => `${row.host ?? '(unplaced)'}${row.pending ? ' (pending)' : ''}`).sort();
 }
 
 async function usage() {
@@ -138,5 +145,51 @@ describe('claimForMove', () => {
     await expect(claimForMove(db, spec(), { ...OPTIONS, forcedHost: 'no-such-host' })).rejects.toThrow(
       'compute host no-such-host is unknown',
     );
+  });
+
+  it('leaves no claim row behind when no host can take the request', async () => {
+    const tooBig = spec({ memory_mb: 64 * 1024 });
+    await expect(scheduleAndClaim(primaryDb(), tooBig, OPTIONS)).rejects.toThrow(/RamFilter/);
+    expect(await claimsOf(tooBig.instance_uuid)).toEqual([]);
+  });
+
+  it('counts a claim once when the instance already holds one on the chosen node', async () => {
+    const db = primaryDb();
+    const request = spec();
+    instances.push(request.instance_uuid);
+    const booted = await scheduleAndClaim(db, request, OPTIONS);
+    const before = await usage();
+
+    // A second try of the same step, racing the first, places its own pending claim on the same node.
+    const claimId = await insertPendingClaim(db, request);
+    expect(await claimsOf(request.instance_uuid)).toEqual(['(unplaced) (pending)', booted.host.host].sort());
+    const outcome = await claimHost(
+      db,
+      request,
+      claimId,
+      booted.host,
+      { policy: BUILTIN_DEFAULT_POLICY, chosenBy: 'default' },
+      OPTIONS,
+    );
+    expect(outcome).toBe('claimed');
+    expect(await claimsOf(request.instance_uuid)).toEqual([booted.host.host]);
+    expect(await usage()).toEqual(before);
+  });
+
+  it('counts nothing for a pending claim a crashed try left, and releases it with the instance', async () => {
+    const db = primaryDb();
+    const request = spec();
+    const before = await usage();
+    await insertPendingClaim(db, request);
+    const placement = await scheduleAndClaim(db, request, OPTIONS);
+    expect(await claimsOf(request.instance_uuid)).toEqual(
+      ['(unplaced) (pending)', placement.host.host].sort(),
+    );
+    const after = await usage();
+    expect(after[placement.host.host]?.memory).toBe((before[placement.host.host]?.memory ?? 0) + 1024);
+
+    expect(await releaseClaims(db, request.instance_uuid)).toBe(2);
+    expect(await claimsOf(request.instance_uuid)).toEqual([]);
+    expect(await usage()).toEqual(before);
   });
 });
