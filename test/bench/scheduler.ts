@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { type Connection, createConnection } from 'mysql2/promise';
+import { conductorDatabase } from '../../functions/conductor/context.ts';
 import { releaseClaims, scheduleAndClaim } from '../../functions/scheduler/claims.ts';
 import { refreshHostPlacementFacts } from '../../functions/scheduler/placement-facts.ts';
 import type { RequestSpec } from '../../functions/scheduler/request-spec.ts';
@@ -166,7 +167,7 @@ async function decisionLatency(db: PrimaryDb, connection: Connection, hosts: num
   const samples: number[] = [];
   const decisions = hosts >= 10_000 ? 100 : 200;
   for (let i = 0; i < decisions; i++) samples.push(await decide(db, benchSpec(random)));
-  const detail = `${decisions} sequential scheduleAndClaim calls (candidate query, pending claim row, counting UPDATE) through the bridge, ${ZONES} zones, ${AGGREGATES} aggregates (ratios, tenant isolation, dedications), hosts 0–90 % full, half the requests zone-scoped`;
+  const detail = `${decisions} sequential scheduleAndClaim calls (candidate query and pending claim row at once, then the counting UPDATE) through the bridge, ${ZONES} zones, ${AGGREGATES} aggregates (ratios, tenant isolation, dedications), hosts 0–90 % full, half the requests zone-scoped`;
   return [
     {
       name: `scheduler: decide + claim, ${hosts} hosts p50`,
@@ -259,7 +260,8 @@ export async function schedulerDecisionBench(mysqlPort: number): Promise<Figure[
       password,
     });
     try {
-      const db = createDatabase({ primary: bridge.url, replicas: [] }).$primary;
+      // Reached as the conductor's scheduling step reaches the primary.
+      const db = conductorDatabase(bridge.url);
       for (const hosts of FLEET_SIZES) figures.push(...(await decisionLatency(db, connection, hosts)));
       figures.push(await concurrentDecisions(db, connection));
     } finally {
