@@ -1,8 +1,10 @@
+import { eq } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../functions/api/app.ts';
 import { openApiPath } from '../../functions/api/compute/openapi.ts';
 import { ALL_EXTENSIONS } from '../../functions/api/compute/registry.ts';
-import { call, IMAGE, login, stackInfo, waitForServer } from '../helpers/api.ts';
+import { instances } from '../../schema/tables/index.ts';
+import { call, IMAGE, login, primaryDb, stackInfo, waitForServer } from '../helpers/api.ts';
 
 interface OpenApi {
   openapi: string;
@@ -154,6 +156,42 @@ describe('the extension framework', () => {
     await Promise.all(ids.map((id) => waitForServer(token, id, ['ACTIVE', 'ERROR'])));
     await Promise.all(ids.map((id) => call('DELETE', `/v3/servers/${id}`, { token })));
     await Promise.all(ids.map((id) => waitForServer(token, id, ['DELETED'])));
+  });
+
+  it('ignores the scheduler hints of a disabled os-scheduler-hints: no 400 for a hint no policy honours', async () => {
+    const app = createApp();
+    const create = (disabled: string) =>
+      app.request(
+        '/v3/servers',
+        {
+          method: 'POST',
+          headers: { 'x-auth-token': token, 'content-type': 'application/json' },
+          body: JSON.stringify({
+            server: {
+              name: `hints-${disabled || 'enabled'}`,
+              image_ref: IMAGE,
+              flavor_ref: '1',
+              availability_zone: 'az-2',
+              'os-scheduler-hints:scheduler_hints': { no_such_hint: 'x' },
+            },
+          }),
+        },
+        { ...stackInfo().env, DISABLED_EXTENSIONS: disabled },
+      );
+    const refused = await create('');
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toContain('no_such_hint');
+    const accepted = await create('os-scheduler-hints');
+    expect(accepted.status).toBe(202);
+    const id = ((await accepted.json()) as { server: { id: string } }).server.id;
+    const [row] = await primaryDb()
+      .select({ hints: instances.scheduler_hints })
+      .from(instances)
+      .where(eq(instances.uuid, id));
+    expect(row?.hints).toEqual({});
+    await waitForServer(token, id, ['ACTIVE', 'ERROR']);
+    await call('DELETE', `/v3/servers/${id}`, { token });
+    await waitForServer(token, id, ['DELETED']);
   });
 
   it('stops serving an extension a deployment disables, and refuses to disable a core one', async () => {

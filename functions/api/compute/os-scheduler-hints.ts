@@ -3,8 +3,10 @@ import { authorize } from '../policy.ts';
 import { route } from '../route.ts';
 import { defineExtension } from './extension.ts';
 
+export const SCHEDULER_HINTS_ALIAS = 'os-scheduler-hints';
+
 export const schedulerHintsExtension = defineExtension({
-  alias: 'os-scheduler-hints',
+  alias: SCHEDULER_HINTS_ALIAS,
   name: 'SchedulerHints',
   description:
     'Scheduler hints on server create (os-scheduler-hints:scheduler_hints), discoverable: every hint the active policies honour, with its JSON schema and the filters that read it.',

@@ -21,6 +21,7 @@ import { route } from '../route.ts';
 import { defineExtension, type Extension } from './extension.ts';
 import { findVisibleFlavor } from './flavors.ts';
 import { MULTIPLE_CREATE_ALIAS } from './os-multiple-create.ts';
+import { SCHEDULER_HINTS_ALIAS } from './os-scheduler-hints.ts';
 import { serverActionRoute } from './server-actions.ts';
 import {
   CREATE_OPTION_FIELDS,
@@ -158,7 +159,9 @@ async function createServer(c: Context<AppEnv>, { server }: v.InferOutput<typeof
     if (!zone) throw new BadRequest(`The requested availability zone '${availabilityZone}' is not available`);
   }
 
-  const hints = server['os-scheduler-hints:scheduler_hints'];
+  // A disabled extension's create attributes are ignored, as Havana ignored an unloaded extension's.
+  const enabled = (alias: string) => c.var.extensions.some((extension) => extension.alias === alias);
+  const hints = enabled(SCHEDULER_HINTS_ALIAS) ? server['os-scheduler-hints:scheduler_hints'] : {};
   if (Object.keys(hints).length > 0) {
     const problems = hintProblems(await loadActivePolicies(db), hints);
     if (problems.length > 0) throw new BadRequest(problems.join('; '));
@@ -166,8 +169,7 @@ async function createServer(c: Context<AppEnv>, { server }: v.InferOutput<typeof
 
   await checkImage(db, caller, server.image_ref, flavor);
   if (server.key_name !== undefined) await checkKeyName(db, caller, server.key_name);
-  // A disabled extension's create attributes are ignored, as Havana ignored an unloaded extension's.
-  const multipleCreate = c.var.extensions.some((extension) => extension.alias === MULTIPLE_CREATE_ALIAS);
+  const multipleCreate = enabled(MULTIPLE_CREATE_ALIAS);
   const counts = multipleCreate ? requestedCounts(server) : { min: 1, max: 1 };
   const snapshot = flavorSnapshot(flavor);
   const reservationId = `r-${crypto.randomUUID().slice(0, 8)}`;
