@@ -72,6 +72,8 @@ export const API_ENV = {
   AWS_REGION: deployed,
   AWS_ACCESS_KEY_ID: deployed,
   AWS_SECRET_ACCESS_KEY: deployedSecret,
+  // An IAM user's key does not expire, so there is no session token to hand over.
+  AWS_SESSION_TOKEN: unset,
   TOKEN_SECRET: secret('TokenSecret'),
   TOKEN_TTL_SECONDS: setting('3600'),
   REGION_NAME: setting('RegionOne'),
@@ -86,6 +88,7 @@ export const CONDUCTOR_ENV = {
   AWS_REGION: runtime,
   AWS_ACCESS_KEY_ID: runtime,
   AWS_SECRET_ACCESS_KEY: runtime,
+  AWS_SESSION_TOKEN: runtime,
 } as const satisfies Record<string, EnvSource>;
 
 /**

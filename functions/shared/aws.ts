@@ -7,7 +7,11 @@ import type { ControlPlaneConfig } from './config.ts';
 function clientOptions(config: ControlPlaneConfig, endpoint: string | undefined) {
   const credentials =
     config.AWS_ACCESS_KEY_ID && config.AWS_SECRET_ACCESS_KEY
-      ? { accessKeyId: config.AWS_ACCESS_KEY_ID, secretAccessKey: config.AWS_SECRET_ACCESS_KEY }
+      ? {
+          accessKeyId: config.AWS_ACCESS_KEY_ID,
+          secretAccessKey: config.AWS_SECRET_ACCESS_KEY,
+          ...(config.AWS_SESSION_TOKEN ? { sessionToken: config.AWS_SESSION_TOKEN } : {}),
+        }
       : undefined;
   return {
     region: config.AWS_REGION,

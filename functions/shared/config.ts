@@ -28,6 +28,8 @@ export const ControlPlaneEnv = v.object({
   AWS_REGION: v.optional(v.string(), 'us-east-1'),
   AWS_ACCESS_KEY_ID: v.optional(v.string()),
   AWS_SECRET_ACCESS_KEY: v.optional(v.string()),
+  /** Set with temporary credentials (a Lambda role's); the SDK refuses a temporary key without it. */
+  AWS_SESSION_TOKEN: v.optional(v.string()),
   SQS_ENDPOINT: optionalUrl,
   SFN_ENDPOINT: optionalUrl,
   /** JSON object: workflow name (workflows/index.ts) → state machine ARN. */

@@ -157,8 +157,10 @@ describe('environment handed to each component', () => {
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'ASIAROLE',
       AWS_SECRET_ACCESS_KEY: 'role',
+      AWS_SESSION_TOKEN: 'role-session',
     };
     const config = parseConfig(ControlPlaneEnv, { ...rendered, ...lambdaProvides });
+    expect(config.AWS_SESSION_TOKEN).toBe('role-session');
     expect(config.COMPUTE_QUEUE_PREFIX).toBe('nova-ci-');
     expect(config.SERVICE_DOWN_TIME_SECONDS).toBe(Number(API_ENV.SERVICE_DOWN_TIME_SECONDS.value));
   });
