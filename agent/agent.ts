@@ -7,7 +7,7 @@ import type {
   CommandHeartbeatAnswer,
   DeliveredCommand,
 } from '../schema/objects/compute-command.ts';
-import { CommandResult } from '../schema/objects/compute-command.ts';
+import { COMPUTE_COMMAND_NAMES, CommandResult } from '../schema/objects/compute-command.ts';
 import type { InstanceData } from '../schema/objects/instance.ts';
 import { InstanceObject } from '../schema/objects/instance.ts';
 import type { RegisterResponse } from './api-client.ts';
@@ -200,6 +200,7 @@ export class ComputeAgent {
         availability_zone: this.config.availabilityZone,
         ...resources,
         supported_objects: this.config.objectVersions,
+        supported_commands: COMPUTE_COMMAND_NAMES,
       },
       this.stopping.signal,
     );

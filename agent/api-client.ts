@@ -18,6 +18,8 @@ export interface RegisterRequest {
   memory_mb: number;
   local_gb: number;
   supported_objects: Record<string, string>;
+  /** Every command this agent runs, so the control plane never sends one it does not. */
+  supported_commands: readonly string[];
 }
 
 export const RegisterResponse = v.object({

@@ -1,10 +1,10 @@
 import { and, eq } from 'drizzle-orm';
 import type { PrimaryDb } from '../../schema/db.ts';
 import { makeCompatible, type ObjectPrimitive, versionToSend } from '../../schema/objects/base.ts';
-import type { ComputeCommandName } from '../../schema/objects/compute-command.ts';
+import { agentRunsCommand, type ComputeCommandName } from '../../schema/objects/compute-command.ts';
 import { type InstanceFields, InstanceObject } from '../../schema/objects/instance.ts';
 import { instances, services } from '../../schema/tables/index.ts';
-import { NotFound } from '../shared/errors.ts';
+import { Conflict, NotFound } from '../shared/errors.ts';
 
 /** A command ready for the workflow's hostCommand task (workflows/asl.ts), minus the token AWS adds. */
 export interface PreparedCommand {
@@ -21,6 +21,7 @@ export interface PreparedCommand {
 export interface HostService {
   queue_url: string | null;
   supported_objects: Record<string, string>;
+  supported_commands: string[] | null;
   disabled: boolean;
   forced_down: boolean;
   last_seen_at: Date | null;
@@ -31,6 +32,7 @@ export async function loadHostService(db: PrimaryDb, host: string): Promise<Host
     .select({
       queue_url: services.queue_url,
       supported_objects: services.supported_objects,
+      supported_commands: services.supported_commands,
       disabled: services.disabled,
       forced_down: services.forced_down,
       last_seen_at: services.last_seen_at,
@@ -84,6 +86,9 @@ export function prepareCommand(
 ): PreparedCommand {
   if (!service.queue_url)
     throw new NotFound(`Compute host ${host} has no command queue: its agent never registered`);
+  if (!agentRunsCommand(service.supported_commands, name)) {
+    throw new Conflict(`The agent of compute host ${host} does not run ${name}: upgrade it`);
+  }
   const targetVersion = versionToSend(InstanceObject, service.supported_objects[InstanceObject.name]);
   return {
     command_id: crypto.randomUUID(),

@@ -26,6 +26,25 @@ export const COMPUTE_COMMAND_NAMES = [
 ] as const;
 export type ComputeCommandName = (typeof COMPUTE_COMMAND_NAMES)[number];
 
+/** What an agent from before moves existed runs; such an agent registers without `supported_commands`. */
+export const LEGACY_COMMAND_NAMES: readonly ComputeCommandName[] = [
+  'spawn',
+  'terminate',
+  'reboot',
+  'power_on',
+  'power_off',
+  'pause',
+  'unpause',
+  'suspend',
+  'resume',
+  'rebuild',
+];
+
+/** Whether a host's agent runs `name`: as it reported at registration, or the legacy set if it reported none. */
+export function agentRunsCommand(supported: readonly string[] | null, name: ComputeCommandName): boolean {
+  return (supported ?? LEGACY_COMMAND_NAMES).includes(name);
+}
+
 /** Per-command arguments beyond the instance (e.g. `power_on`); each command validates its own. */
 const CommandParams = v.optional(v.record(v.string(), v.unknown()), {});
 

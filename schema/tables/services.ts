@@ -27,6 +27,11 @@ export const services = mysqlTable(
     queue_url: varchar('queue_url', { length: 1024 }),
     /** Object versions the host's agent understands, e.g. {"Instance": "1.0"}; commands are backported to them. */
     supported_objects: json('supported_objects').$type<Record<string, string>>().notNull(),
+    /**
+     * Command names the host's agent runs (schema/objects/compute-command.ts); null for an agent from
+     * before moves existed, which runs only the legacy set. A mixed fleet is sent only what each runs.
+     */
+    supported_commands: json('supported_commands').$type<string[]>(),
     ...timestamps,
     ...softDelete,
   },

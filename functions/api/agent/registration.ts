@@ -31,6 +31,13 @@ const Register = v.object({
     v.string(),
     v.pipe(v.string(), v.regex(/^\d+\.\d+$/, 'object versions are major.minor')),
   ),
+  /**
+   * The commands the agent runs. Names this control plane does not know are kept (a newer agent's);
+   * an agent that sends none is from before moves existed (schema/objects/compute-command.ts).
+   */
+  supported_commands: v.optional(
+    v.pipe(v.array(v.pipe(v.string(), v.minLength(1), v.maxLength(64))), v.maxLength(100)),
+  ),
 });
 
 const Report = v.object({
@@ -122,6 +129,7 @@ export const registrationRoutes = new Hono<AppEnv>()
         availability_zone: body.availability_zone,
         queue_url: queue.QueueUrl,
         supported_objects: body.supported_objects,
+        supported_commands: body.supported_commands ?? null,
         last_seen_at: now,
         created_at: now,
       })
@@ -130,6 +138,7 @@ export const registrationRoutes = new Hono<AppEnv>()
           availability_zone: body.availability_zone,
           queue_url: queue.QueueUrl,
           supported_objects: body.supported_objects,
+          supported_commands: body.supported_commands ?? null,
           last_seen_at: now,
           updated_at: now,
         },

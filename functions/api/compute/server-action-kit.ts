@@ -13,6 +13,7 @@ import {
   transitionInstance,
 } from '../../compute/instance-states.ts';
 import { transitionMigration } from '../../compute/migration-states.ts';
+import { type MoveKind, missingMoveCommands } from '../../compute/move-commands.ts';
 import { isServiceUp, loadHostService } from '../../conductor/host-commands.ts';
 import { stateMachineArn } from '../../shared/aws.ts';
 import { BadRequest, Conflict, NotFound, ServiceUnavailable } from '../../shared/errors.ts';
@@ -148,11 +149,34 @@ export async function requireComputeHost(
   if (expect === 'down' && up) throw new Conflict(`Compute service of ${host} is still in use.`);
 }
 
+/**
+ * 409 when a host's agent cannot run what the move needs from it (an agent older than moves, during a
+ * rolling upgrade). A destination the scheduler picks is checked when the command is prepared.
+ */
+async function requireMoveCommands(
+  db: PrimaryDb,
+  kind: MoveKind,
+  side: 'source' | 'destination',
+  host: string | null | undefined,
+): Promise<void> {
+  if (!host) return;
+  const service = await loadHostService(db, host).catch((error: unknown) => {
+    if (error instanceof NotFound) return undefined;
+    throw error;
+  });
+  const missing = service ? missingMoveCommands(service.supported_commands, kind, side) : [];
+  if (missing.length > 0) {
+    throw new Conflict(
+      `The agent of compute host ${host} does not run ${missing.join(', ')}, which a ${kind} needs on its ${side}: upgrade it first`,
+    );
+  }
+}
+
 export interface MigrationRequest {
   event: InstanceEvent;
   /** The instance action name, e.g. `resize` or `live-migration`. */
   action: string;
-  migration_type: 'migration' | 'resize' | 'live-migration' | 'evacuation';
+  migration_type: MoveKind;
   dest_compute?: string | null;
   /** A resize's new flavor; every other move keeps the instance's. */
   new_flavor?: FlavorSnapshot;
@@ -198,6 +222,8 @@ export async function startMigration(
 ): Promise<number> {
   const arn = requireMigrationWorkflow(c);
   const db = c.var.db.$primary;
+  await requireMoveCommands(db, request.migration_type, 'source', instance.host);
+  await requireMoveCommands(db, request.migration_type, 'destination', request.dest_compute);
   await transitionInstance(db, instance.uuid, request.event);
   const migrationId = await insertMigrationRow(db, instance, request).catch(async (error: unknown) => {
     await transitionInstance(db, instance.uuid, 'server_action_abandoned');
