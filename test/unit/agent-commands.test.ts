@@ -12,7 +12,7 @@ import { parseAgentConfig } from '../../agent/config.ts';
 import type { DriverInstance } from '../../agent/drivers/driver.ts';
 import { POWER_STATE } from '../../agent/drivers/driver.ts';
 import { FakeDriver } from '../../agent/drivers/fake.ts';
-import type { DeliveredCommand } from '../../schema/objects/compute-command.ts';
+import { COMPUTE_COMMAND_NAMES, type DeliveredCommand } from '../../schema/objects/compute-command.ts';
 import { CURRENT_OBJECT_VERSIONS } from '../../schema/objects/registry.ts';
 
 const PREFIX = '/compute-agent/v1';
@@ -263,6 +263,7 @@ describe('ComputeAgent protocol handling', () => {
       memory_mb: 16384,
       local_gb: 200,
       supported_objects: CURRENT_OBJECT_VERSIONS,
+      supported_commands: [...COMPUTE_COMMAND_NAMES],
     });
     const report = api.requestsTo('/report')[0]?.body as { metrics: Array<{ name: string }> };
     expect(report).toMatchObject({ vcpus: 8, memory_mb: 16384, local_gb: 200, instances: [] });
