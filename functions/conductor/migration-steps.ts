@@ -4,6 +4,7 @@ import { computeNodes, instances, migrations } from '../../schema/tables/index.t
 import { finishAction, recordEvent } from '../compute/instance-actions.ts';
 import { transitionInstance } from '../compute/instance-states.ts';
 import { transitionMigration } from '../compute/migration-states.ts';
+import { moveCommands } from '../compute/move-commands.ts';
 import { claimForMove } from '../scheduler/move-claims.ts';
 import { requestSpecFor } from '../scheduler/spec-from-instance.ts';
 import { BadRequest, Conflict, ServiceUnavailable, StateConflict } from '../shared/errors.ts';
@@ -86,7 +87,11 @@ export async function schedule(ctx: ConductorContext, input: unknown): Promise<M
   if (kind === 'live') checkLiveMigratable(move);
 
   const moving = destinationSide(move);
-  const spec = await requestSpecFor(ctx.db, moving, [source]);
+  const spec = {
+    ...(await requestSpecFor(ctx.db, moving, [source])),
+    // In a fleet mid-upgrade, only a host whose agent runs this move's commands can receive it.
+    required_commands: [...moveCommands(migration.migration_type, 'destination')],
+  };
   const placement = await claimForMove(ctx.db, spec, {
     forcedHost: migration.dest_compute,
     now,

@@ -46,6 +46,7 @@ const HOST_FIELDS = {
   last_seen_at: services.last_seen_at,
   dedicated_to: computeNodes.dedicated_to,
   filter_tenant_ids: computeNodes.filter_tenant_ids,
+  supported_commands: services.supported_commands,
   // A subquery, not a join: MariaDB buffers a third joined table, which loses the index order and sorts
   // every host; a select-list subquery runs only for the rows the LIMIT keeps.
   declared_capabilities: sql`(SELECT ${hostCapabilities.capabilities} FROM ${hostCapabilities}

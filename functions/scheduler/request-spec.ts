@@ -22,6 +22,8 @@ export const RequestSpecSchema = v.object({
   scheduler_hints: v.optional(v.record(Name, v.unknown()), {}),
   /** Hosts that must not be chosen: already tried (retry), or the source of a move. */
   ignore_hosts: v.optional(v.array(Name), []),
+  /** Host commands the chosen host's agent must run (a move's, during a rolling upgrade); none for a boot. */
+  required_commands: v.optional(v.array(Name)),
   /** How many instances the request places; each gets its own destination. */
   num_instances: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1000)), 1),
 });
@@ -59,6 +61,8 @@ export interface HostState {
   filter_tenant_ids: string | null;
   /** What an admin declared the host can run (`architecture`, `vm_mode`, `cpu_features`...); null: nothing. */
   declared_capabilities: Record<string, string> | null;
+  /** The commands the host's agent registered; null for an agent from before moves (the legacy set). */
+  supported_commands: string[] | null;
 }
 
 export function freeRamMb(host: HostState): number {

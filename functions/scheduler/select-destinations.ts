@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, type SQL } from 'drizzle-orm';
 import { computeNodes } from '../../schema/tables/index.ts';
+import { agentCommandsFilter } from './filters/agent-commands.ts';
 import type { FilterContext, HostFilter } from './filters/filter.ts';
 import { FILTERS_BY_NAME } from './filters/index.ts';
 import { retryFilter } from './filters/retry.ts';
@@ -78,9 +79,10 @@ function pipeline(policy: Policy, options: SelectOptions): Pipeline {
       settings: policy.settings,
     },
     // Hosts to ignore are never candidates, whatever the policy (Nova's host manager dropped them before
-    // any filter ran): a move must leave its source.
+    // any filter ran): a move must leave its source. Nor is a host whose agent cannot run the request's
+    // commands: no policy can make it carry them out.
     filters: [
-      ...(policy.filters.includes(retryFilter.name) ? [] : [retryFilter]),
+      ...[retryFilter, agentCommandsFilter].filter((always) => !policy.filters.includes(always.name)),
       ...policy.filters.flatMap((name) => FILTERS_BY_NAME.get(name) ?? []),
     ],
     weighers: policy.weighers.flatMap(({ name, multiplier }) => {

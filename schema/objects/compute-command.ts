@@ -41,8 +41,9 @@ export const LEGACY_COMMAND_NAMES: readonly ComputeCommandName[] = [
 ];
 
 /** Whether a host's agent runs `name`: as it reported at registration, or the legacy set if it reported none. */
-export function agentRunsCommand(supported: readonly string[] | null, name: ComputeCommandName): boolean {
-  return (supported ?? LEGACY_COMMAND_NAMES).includes(name);
+export function agentRunsCommand(supported: readonly string[] | null, name: string): boolean {
+  const runs: readonly string[] = supported ?? LEGACY_COMMAND_NAMES;
+  return runs.includes(name);
 }
 
 /** Per-command arguments beyond the instance (e.g. `power_on`); each command validates its own. */

@@ -17,7 +17,7 @@ import {
 // registered without `supported_commands`; the test makes a host look like one by clearing the column
 // its (current) agent reported, which nothing rewrites until that agent registers again.
 const ZONE = 'az-mixed-fleet';
-const HOSTS = ['mixed-a', 'mixed-b'];
+const HOSTS = ['mixed-a', 'mixed-b', 'mixed-c'];
 
 async function supportedCommands(host: string) {
   const [service] = await primaryDb()
@@ -94,26 +94,32 @@ describe('moves in a fleet with agents older than moves', () => {
     }
   });
 
-  it('rolls back a move the scheduler sent to an agent that cannot run it, leaving the server where it was', async () => {
+  it('schedules a move only to a host whose agent runs its commands, and fails it cleanly when none does', async () => {
     const id = await createServer(token, { name: 'mixed-destination', availability_zone: ZONE });
     await waitForServer(token, id, ['ACTIVE']);
     const source = (await instanceRow(id)).host ?? '';
-    const destination = HOSTS.find((host) => host !== source) ?? '';
-    await setSupportedCommands(destination, null);
+    const [legacy, capable] = HOSTS.filter((host) => host !== source) as [string, string];
+    await setSupportedCommands(legacy, null);
     try {
       expect((await serverAction(token, id, { migrate: null })).status).toBe(202);
-      const failed = await waitForMigration(id, ['error', 'confirmed', 'finished']);
-      expect(failed).toMatchObject({ status: 'error', dest_compute: destination });
-      expect(failed.error_message).toContain(
-        `The agent of compute host ${destination} does not run prep_resize`,
-      );
+      const moved = await waitForMigration(id, ['finished', 'error']);
+      expect(moved).toMatchObject({ status: 'finished', dest_compute: capable });
+      expect((await serverAction(token, id, { revert_resize: null })).status).toBe(202);
+      await waitForMigration(id, ['reverted']);
+      await waitForServer(token, id, ['ACTIVE']);
+
+      await setSupportedCommands(capable, null);
+      expect((await serverAction(token, id, { migrate: null })).status).toBe(202);
+      const failed = await waitForMigration(id, ['error', 'finished']);
+      expect(failed.status).toBe('error');
+      expect(failed.error_message).toContain('AgentCommandsFilter: 2');
       const server = await waitForServer(token, id, ['ACTIVE', 'ERROR']);
       expect(server?.status).toBe('ACTIVE');
       await expectSettled(id, HOSTS);
       expect((await instanceRow(id)).host).toBe(source);
       for (const host of HOSTS) await expectNodeUsageMatchesClaims(host);
     } finally {
-      await setSupportedCommands(destination, [...COMPUTE_COMMAND_NAMES]);
+      for (const host of [legacy, capable]) await setSupportedCommands(host, [...COMPUTE_COMMAND_NAMES]);
     }
   });
 });

@@ -50,6 +50,8 @@ interface HostShape {
   aggregateDiskRatio?: number;
   dedicatedTo?: string;
   filterTenantIds?: string;
+  /** The commands its agent registered; unset: an agent from before moves. */
+  commands?: string[];
 }
 
 // Each host sits near one filter's boundary, on one side or the other.
@@ -73,6 +75,8 @@ const SHAPES: HostShape[] = [
   { name: 'dedicated-p2', dedicatedTo: 'p2' },
   { name: 'isolated-p1-p3', filterTenantIds: 'p1,p3' },
   { name: 'isolated-p2', filterTenantIds: 'p2' },
+  { name: 'moves-agent', commands: ['spawn', 'terminate', 'prep_resize', 'finish_resize'] },
+  { name: 'half-moves-agent', commands: ['spawn', 'terminate', 'prep_resize'] },
 ];
 
 const SPECS: Array<[string, Partial<RequestSpec>]> = [
@@ -82,6 +86,8 @@ const SPECS: Array<[string, Partial<RequestSpec>]> = [
   ['large', { memory_mb: 2048, vcpus: 2, disk_gb: 20 }],
   ['project p2', { project_id: 'p2' }],
   ['dedicated flavor of p1', { flavor_extra_specs: { dedicated: 'true' } }],
+  ['a cold move destination', { required_commands: ['prep_resize', 'finish_resize'] }],
+  ['legacy commands only', { required_commands: ['spawn', 'terminate'] }],
 ];
 
 function requestSpec(overrides: Partial<RequestSpec>): RequestSpec {
@@ -114,6 +120,7 @@ async function insertHost(db: PrimaryDb, shape: HostShape): Promise<void> {
       forced_down: shape.forcedDown ?? false,
       last_seen_at: seenAgo === null ? null : new Date(NOW.getTime() - seenAgo * 1000),
       supported_objects: {},
+      supported_commands: shape.commands ?? null,
       created_at: NOW,
     })
     .$returningId();
@@ -182,6 +189,7 @@ describe('the scheduler in SQL and in memory', () => {
       'ComputeFilter',
       'AvailabilityZoneFilter',
       'RetryFilter',
+      'AgentCommandsFilter',
       'RamFilter',
       'CoreFilter',
       'DiskFilter',

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { matchesRequirement } from '../../functions/scheduler/extra-specs-ops.ts';
+import { agentCommandsFilter } from '../../functions/scheduler/filters/agent-commands.ts';
 import { aggregateInstanceExtraSpecsFilter } from '../../functions/scheduler/filters/aggregate-instance-extra-specs.ts';
 import { aggregateMultiTenancyIsolation } from '../../functions/scheduler/filters/aggregate-multi-tenancy-isolation.ts';
 import { availabilityZoneFilter } from '../../functions/scheduler/filters/availability-zone.ts';
@@ -95,6 +96,31 @@ describe('RetryFilter', () => {
       'the request already tried this host, or is leaving it',
     );
     expect(verdict(retryFilter, {}, { ignore_hosts: ['compute-2'] })).toBeNull();
+  });
+});
+
+describe('AgentCommandsFilter', () => {
+  it('passes any agent for a request that needs no command, as a boot', () => {
+    expect(verdict(agentCommandsFilter, { supported_commands: null })).toBeNull();
+  });
+
+  it("keeps a move's destination off an agent that does not run its commands", () => {
+    const move = { required_commands: ['prep_resize', 'finish_resize'] };
+    expect(verdict(agentCommandsFilter, { supported_commands: null }, move)).toBe(
+      'its agent does not run prep_resize, finish_resize',
+    );
+    expect(verdict(agentCommandsFilter, { supported_commands: ['spawn', 'prep_resize'] }, move)).toBe(
+      'its agent does not run finish_resize',
+    );
+    expect(
+      verdict(agentCommandsFilter, { supported_commands: ['spawn', 'prep_resize', 'finish_resize'] }, move),
+    ).toBeNull();
+  });
+
+  it('counts the legacy commands as run by an agent that reported none', () => {
+    expect(
+      verdict(agentCommandsFilter, { supported_commands: null }, { required_commands: ['spawn'] }),
+    ).toBeNull();
   });
 });
 

@@ -38,6 +38,7 @@ export function host(overrides: Partial<HostState> = {}): HostState {
     dedicated_to: null,
     filter_tenant_ids: null,
     declared_capabilities: null,
+    supported_commands: null,
     ...overrides,
   };
 }

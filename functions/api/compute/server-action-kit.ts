@@ -13,7 +13,7 @@ import {
   transitionInstance,
 } from '../../compute/instance-states.ts';
 import { transitionMigration } from '../../compute/migration-states.ts';
-import { type MoveKind, missingMoveCommands } from '../../compute/move-commands.ts';
+import { missingMoveCommands } from '../../compute/move-commands.ts';
 import { isServiceUp, loadHostService } from '../../conductor/host-commands.ts';
 import { stateMachineArn } from '../../shared/aws.ts';
 import { BadRequest, Conflict, NotFound, ServiceUnavailable } from '../../shared/errors.ts';
@@ -155,7 +155,7 @@ export async function requireComputeHost(
  */
 async function requireMoveCommands(
   db: PrimaryDb,
-  kind: MoveKind,
+  migrationType: MigrationRequest['migration_type'],
   side: 'source' | 'destination',
   host: string | null | undefined,
 ): Promise<void> {
@@ -164,10 +164,10 @@ async function requireMoveCommands(
     if (error instanceof NotFound) return undefined;
     throw error;
   });
-  const missing = service ? missingMoveCommands(service.supported_commands, kind, side) : [];
+  const missing = service ? missingMoveCommands(service.supported_commands, migrationType, side) : [];
   if (missing.length > 0) {
     throw new Conflict(
-      `The agent of compute host ${host} does not run ${missing.join(', ')}, which a ${kind} needs on its ${side}: upgrade it first`,
+      `The agent of compute host ${host} does not run ${missing.join(', ')}, which a ${migrationType} needs on its ${side}: upgrade it first`,
     );
   }
 }
@@ -176,7 +176,7 @@ export interface MigrationRequest {
   event: InstanceEvent;
   /** The instance action name, e.g. `resize` or `live-migration`. */
   action: string;
-  migration_type: MoveKind;
+  migration_type: 'migration' | 'resize' | 'live-migration' | 'evacuation';
   dest_compute?: string | null;
   /** A resize's new flavor; every other move keeps the instance's. */
   new_flavor?: FlavorSnapshot;

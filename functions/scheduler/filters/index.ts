@@ -1,3 +1,4 @@
+import { agentCommandsFilter } from './agent-commands.ts';
 import { aggregateInstanceExtraSpecsFilter } from './aggregate-instance-extra-specs.ts';
 import { aggregateMultiTenancyIsolation } from './aggregate-multi-tenancy-isolation.ts';
 import { availabilityZoneFilter } from './availability-zone.ts';
@@ -24,6 +25,7 @@ export const FILTERS: readonly HostFilter[] = [
   computeFilter,
   availabilityZoneFilter,
   retryFilter,
+  agentCommandsFilter,
   ramFilter,
   coreFilter,
   diskFilter,
