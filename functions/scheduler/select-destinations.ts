@@ -80,10 +80,12 @@ function pipeline(policy: Policy, options: SelectOptions): Pipeline {
     },
     // Hosts to ignore are never candidates, whatever the policy (Nova's host manager dropped them before
     // any filter ran): a move must leave its source. Nor is a host whose agent cannot run the request's
-    // commands: no policy can make it carry them out.
+    // commands: no policy can make it carry them out. That one is asked last, so a host another filter
+    // rejects is explained by the policy's reason (its zone, its room) rather than by its agent.
     filters: [
-      ...[retryFilter, agentCommandsFilter].filter((always) => !policy.filters.includes(always.name)),
+      ...(policy.filters.includes(retryFilter.name) ? [] : [retryFilter]),
       ...policy.filters.flatMap((name) => FILTERS_BY_NAME.get(name) ?? []),
+      ...(policy.filters.includes(agentCommandsFilter.name) ? [] : [agentCommandsFilter]),
     ],
     weighers: policy.weighers.flatMap(({ name, multiplier }) => {
       const weigher = WEIGHERS_BY_NAME.get(name);

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMPUTE_COMMAND_NAMES } from '../../schema/objects/compute-command.ts';
 import { migrations, services } from '../../schema/tables/index.ts';
 import { createServer, login, primaryDb, waitForServer } from '../helpers/api.ts';
+import { hostClient, issueHostCredential } from '../helpers/hosts.ts';
 import {
   expectNodeUsageMatchesClaims,
   expectSettled,
@@ -18,6 +19,9 @@ import {
 // its (current) agent reported, which nothing rewrites until that agent registers again.
 const ZONE = 'az-mixed-fleet';
 const HOSTS = ['mixed-a', 'mixed-b', 'mixed-c'];
+// An old agent elsewhere, registered the way it did (no supported_commands), with room for nothing:
+// a NoValidHost must blame its zone, not its agent.
+const ELSEWHERE = 'mixed-old-elsewhere';
 
 async function supportedCommands(host: string) {
   const [service] = await primaryDb()
@@ -45,6 +49,20 @@ describe('moves in a fleet with agents older than moves', () => {
   beforeAll(async () => {
     token = await login();
     for (const host of HOSTS) hosts.push(await startMoveHost({ host, availabilityZone: ZONE }));
+    const asOldAgent = hostClient(ELSEWHERE, await issueHostCredential(ELSEWHERE));
+    const registered = await asOldAgent('POST', '/register', {
+      host: ELSEWHERE,
+      availability_zone: 'az-mixed-elsewhere',
+      hypervisor_hostname: ELSEWHERE,
+      hypervisor_type: 'fake',
+      hypervisor_version: 1,
+      vcpus: 1,
+      memory_mb: 1,
+      local_gb: 0,
+      supported_objects: { Instance: '1.0' },
+    });
+    expect(registered.status).toBe(200);
+    expect(await supportedCommands(ELSEWHERE)).toBeNull();
   });
 
   afterAll(async () => {
@@ -112,7 +130,8 @@ describe('moves in a fleet with agents older than moves', () => {
       expect((await serverAction(token, id, { migrate: null })).status).toBe(202);
       const failed = await waitForMigration(id, ['error', 'finished']);
       expect(failed.status).toBe('error');
-      expect(failed.error_message).toContain('AgentCommandsFilter: 2');
+      // The two other hosts of the zone are the only ones blamed on their agents.
+      expect(failed.error_message).toMatch(/AgentCommandsFilter: 2[,)]/);
       const server = await waitForServer(token, id, ['ACTIVE', 'ERROR']);
       expect(server?.status).toBe('ACTIVE');
       await expectSettled(id, HOSTS);
