@@ -3,7 +3,8 @@ import * as v from 'valibot';
 // The message a workflow puts on a host's SQS queue. The task token never reaches the agent: the
 // API keeps it when it hands the command over, and the agent answers by command id, so an agent can
 // only ever complete commands that were delivered from its own queue.
-export const COMPUTE_COMMAND_NAMES = [
+/** What an agent from before moves existed runs; such an agent registers without `supported_commands`. */
+export const LEGACY_COMMAND_NAMES = [
   'spawn',
   'terminate',
   'reboot',
@@ -14,6 +15,10 @@ export const COMPUTE_COMMAND_NAMES = [
   'suspend',
   'resume',
   'rebuild',
+] as const;
+
+export const COMPUTE_COMMAND_NAMES = [
+  ...LEGACY_COMMAND_NAMES,
   // Cold migration and resize: destination, source, destination; a revert ends on the source.
   'prep_resize',
   'migrate_disk_and_power_off',
@@ -25,20 +30,6 @@ export const COMPUTE_COMMAND_NAMES = [
   'post_live_migration_at_destination',
 ] as const;
 export type ComputeCommandName = (typeof COMPUTE_COMMAND_NAMES)[number];
-
-/** What an agent from before moves existed runs; such an agent registers without `supported_commands`. */
-export const LEGACY_COMMAND_NAMES: readonly ComputeCommandName[] = [
-  'spawn',
-  'terminate',
-  'reboot',
-  'power_on',
-  'power_off',
-  'pause',
-  'unpause',
-  'suspend',
-  'resume',
-  'rebuild',
-];
 
 /** Whether a host's agent runs `name`: as it reported at registration, or the legacy set if it reported none. */
 export function agentRunsCommand(supported: readonly string[] | null, name: string): boolean {

@@ -13,7 +13,7 @@ import {
   transitionInstance,
 } from '../../compute/instance-states.ts';
 import { transitionMigration } from '../../compute/migration-states.ts';
-import { missingMoveCommands } from '../../compute/move-commands.ts';
+import { missingMoveCommands, moveCommands } from '../../compute/move-commands.ts';
 import { isServiceUp, loadHostService } from '../../conductor/host-commands.ts';
 import { stateMachineArn } from '../../shared/aws.ts';
 import { BadRequest, Conflict, NotFound, ServiceUnavailable } from '../../shared/errors.ts';
@@ -159,7 +159,8 @@ async function requireMoveCommands(
   side: 'source' | 'destination',
   host: string | null | undefined,
 ): Promise<void> {
-  if (!host) return;
+  // Evacuation sends its source nothing: no need to read that host.
+  if (!host || moveCommands(migrationType, side).length === 0) return;
   const service = await loadHostService(db, host).catch((error: unknown) => {
     if (error instanceof NotFound) return undefined;
     throw error;
