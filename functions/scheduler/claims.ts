@@ -244,7 +244,7 @@ async function firstDecision(
 
 async function liveNode(db: PrimaryDb, nodeId: number | null): Promise<HostState | undefined> {
   if (nodeId === null) return undefined;
-  const [host] = await selectHosts(db, eq(computeNodes.id, nodeId));
+  const [host] = await selectHosts(db, { where: eq(computeNodes.id, nodeId) });
   return host;
 }
 
@@ -259,13 +259,12 @@ async function earlierClaim(db: PrimaryDb, spec: RequestSpec): Promise<HostState
     .from(resourceClaims)
     .where(and(eq(resourceClaims.instance_uuid, spec.instance_uuid), eq(resourceClaims.pending, false)));
   if (claims.length === 0) return undefined;
-  const hosts = await selectHosts(
-    db,
-    inArray(
+  const hosts = await selectHosts(db, {
+    where: inArray(
       computeNodes.id,
       claims.flatMap((claim) => claim.node ?? []),
     ),
-  );
+  });
   return hosts.find((host) => !spec.ignore_hosts.includes(host.host));
 }
 

@@ -56,7 +56,7 @@ export async function dedicate(db: PrimaryDb, target: DedicationTarget) {
         .update(computeNodes)
         .set({ generation: sql`${computeNodes.generation} + 1` })
         .where(and(inArray(computeNodes.host, hosts), eq(computeNodes.deleted, 0)));
-      const alreadyDedicated = (await selectHosts(tx, inArray(computeNodes.host, hosts))).filter(
+      const alreadyDedicated = (await selectHosts(tx, { where: inArray(computeNodes.host, hosts) })).filter(
         (host) => host.dedicated_to !== null && host.dedicated_to !== target.project_id,
       );
       if (alreadyDedicated.length > 0)

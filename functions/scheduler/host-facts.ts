@@ -19,7 +19,7 @@ export interface HostFacts {
 }
 
 /** Anything that can run a SELECT: the primary, or an open transaction. */
-export type Reader = Pick<PrimaryDb, 'select'>;
+export type Reader = Pick<PrimaryDb, 'select' | 'execute'>;
 
 // Nova's io_workload: instances building, or in a task that reads or writes whole disks.
 const IO_TASK_STATES = ['resize_migrating', 'rebuilding', 'resize_prep', 'image_snapshot', 'image_backup'];

@@ -1,4 +1,5 @@
 import { and, eq, type SQL, sql } from 'drizzle-orm';
+import { compileColumns, computed } from '../../schema/compiled-columns.ts';
 import {
   computeNodes,
   hostCapabilities,
@@ -7,7 +8,7 @@ import {
   services,
 } from '../../schema/tables/index.ts';
 import type { Reader } from './host-facts.ts';
-import type { RequestSpec } from './request-spec.ts';
+import type { HostState, RequestSpec } from './request-spec.ts';
 
 // The host rows the scheduler decides on. What aggregates and dedications change about a host is kept
 // on its compute node (functions/scheduler/placement-facts.ts), so the candidate query reads one node
@@ -36,9 +37,9 @@ const HOST_FIELDS = {
   local_gb: computeNodes.local_gb,
   local_gb_used: computeNodes.local_gb_used,
   running_vms: computeNodes.running_vms,
-  cpu_allocation_ratio: effectiveRatio.cpu.mapWith(Number),
-  ram_allocation_ratio: effectiveRatio.ram.mapWith(Number),
-  disk_allocation_ratio: effectiveRatio.disk.mapWith(Number),
+  cpu_allocation_ratio: computed(effectiveRatio.cpu, Number),
+  ram_allocation_ratio: computed(effectiveRatio.ram, Number),
+  disk_allocation_ratio: computed(effectiveRatio.disk, Number),
   metrics: computeNodes.metrics,
   generation: computeNodes.generation,
   disabled: services.disabled,
@@ -49,21 +50,37 @@ const HOST_FIELDS = {
   supported_commands: services.supported_commands,
   // A subquery, not a join: MariaDB buffers a third joined table, which loses the index order and sorts
   // every host; a select-list subquery runs only for the rows the LIMIT keeps.
-  declared_capabilities: sql`(SELECT ${hostCapabilities.capabilities} FROM ${hostCapabilities}
-    WHERE ${hostCapabilities.host} = ${computeNodes.host})`.mapWith(hostCapabilities.capabilities),
+  declared_capabilities: computed(
+    sql`(SELECT ${hostCapabilities.capabilities} FROM ${hostCapabilities}
+    WHERE ${hostCapabilities.host} = ${computeNodes.host})`,
+    // The driver parses JSON columns, a subquery's included.
+    (value) => value as Record<string, string> | null,
+  ),
 };
 
-/**
- * Live compute nodes with their service, placement facts and declared capabilities, narrowed by `where`.
- * Ordered by an indexed column of compute_nodes, the query reads the index and stops at its LIMIT.
- */
-export function selectHosts(db: Reader, where: SQL | undefined) {
-  return db
-    .select(HOST_FIELDS)
-    .from(computeNodes)
-    .innerJoin(services, and(eq(services.id, computeNodes.service_id), eq(services.deleted, 0)))
-    .where(and(eq(computeNodes.deleted, 0), where))
-    .$dynamic();
+const HOST_COLUMNS = compileColumns(HOST_FIELDS);
+
+export interface HostQuery {
+  where?: SQL | undefined;
+  /** Ordered by an indexed column of compute_nodes, the query reads the index and stops at its LIMIT. */
+  orderBy?: SQL[];
+  limit?: number;
+  offset?: number;
+}
+
+function hostQuery(columns: SQL, { where, orderBy, limit, offset }: HostQuery): SQL {
+  const ordered = orderBy && orderBy.length > 0 ? sql` ORDER BY ${sql.join(orderBy, sql`, `)}` : sql``;
+  const limited = limit === undefined ? sql`` : sql` LIMIT ${limit}`;
+  const skipped = offset ? sql` OFFSET ${offset}` : sql``;
+  return sql`SELECT ${columns} FROM ${computeNodes}
+    INNER JOIN ${services} ON ${services.id} = ${computeNodes.service_id} AND ${services.deleted} = 0
+    WHERE ${and(eq(computeNodes.deleted, 0), where)}${ordered}${limited}${skipped}`;
+}
+
+/** Live compute nodes with their service, placement facts and declared capabilities, narrowed by `where`. */
+export async function selectHosts(db: Reader, query: HostQuery = {}): Promise<HostState[]> {
+  const result = await db.execute(hostQuery(HOST_COLUMNS.list, query));
+  return result.rows.map((row) => HOST_COLUMNS.decode(row));
 }
 
 /** What a request needs to know besides its candidates (functions/scheduler/claims.ts, firstDecision). */
@@ -80,11 +97,10 @@ const held = {
   column: (name: 'id' | 'host' | 'deleted') => sql`${sql.identifier('held')}.${sql.identifier(name)}`,
 };
 
-function probeFields(spec: RequestSpec) {
-  return {
-    live_bindings: sql`(SELECT COUNT(*) FROM ${schedulerPolicyBindings}
-      WHERE ${schedulerPolicyBindings.deleted} = 0)`.mapWith(Number),
-    held_node: sql<number | null>`(SELECT MIN(${resourceClaims.compute_node_id}) FROM ${resourceClaims}
+function probeColumns(spec: RequestSpec): SQL {
+  return sql`(SELECT COUNT(*) FROM ${schedulerPolicyBindings}
+      WHERE ${schedulerPolicyBindings.deleted} = 0) AS live_bindings,
+    (SELECT MIN(${resourceClaims.compute_node_id}) FROM ${resourceClaims}
       JOIN ${held.table} ON ${held.column('id')} = ${resourceClaims.compute_node_id} AND ${held.column('deleted')} = 0
       WHERE ${resourceClaims.instance_uuid} = ${spec.instance_uuid} AND ${resourceClaims.pending} = FALSE${
         spec.ignore_hosts.length > 0
@@ -93,19 +109,25 @@ function probeFields(spec: RequestSpec) {
               sql`, `,
             )})`
           : sql``
-      })`.mapWith(Number),
-  };
+      }) AS held_node`;
 }
 
 /**
- * selectHosts whose rows also answer the request probe. Its subqueries name no column of the row, so
- * the database computes them once per query, not per row.
+ * selectHosts whose rows also answer the request probe (from the first row; undefined when no row came
+ * back). Its subqueries name no column of the row, so the database computes them once per query.
  */
-export function selectHostsWithProbe(db: Reader, where: SQL | undefined, spec: RequestSpec) {
-  return db
-    .select({ ...HOST_FIELDS, ...probeFields(spec) })
-    .from(computeNodes)
-    .innerJoin(services, and(eq(services.id, computeNodes.service_id), eq(services.deleted, 0)))
-    .where(and(eq(computeNodes.deleted, 0), where))
-    .$dynamic();
+export async function selectHostsWithProbe(
+  db: Reader,
+  query: HostQuery,
+  spec: RequestSpec,
+): Promise<{ hosts: HostState[]; probe: RequestProbe | undefined }> {
+  const result = await db.execute(hostQuery(sql`${HOST_COLUMNS.list}, ${probeColumns(spec)}`, query));
+  const [first] = result.rows as Array<Record<string, unknown>>;
+  return {
+    hosts: result.rows.map((row) => HOST_COLUMNS.decode(row)),
+    probe: first && {
+      liveBindings: Number(first.live_bindings),
+      heldNode: first.held_node === null ? null : Number(first.held_node),
+    },
+  };
 }

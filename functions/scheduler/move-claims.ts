@@ -62,7 +62,7 @@ async function claimForcedHost(
     throw new NoValidHost(`No valid host was found: ${host} is the host the server is moving from`);
   }
   const [nodes, held, claimId] = await Promise.all([
-    selectHosts(db, eq(computeNodes.host, host)),
+    selectHosts(db, { where: eq(computeNodes.host, host) }),
     db
       .select({ node: resourceClaims.compute_node_id })
       .from(resourceClaims)

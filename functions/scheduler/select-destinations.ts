@@ -136,9 +136,11 @@ async function explain(
   { context, filters, weighers }: Pipeline,
   nodeId: number | undefined,
 ): Promise<{ rejections: Rejection[]; truncated: boolean }> {
-  const rows = await selectHosts(db, nodeId === undefined ? undefined : eq(computeNodes.id, nodeId))
-    .orderBy(asc(computeNodes.id))
-    .limit(EXPLAIN_LIMIT + 1);
+  const rows = await selectHosts(db, {
+    where: nodeId === undefined ? undefined : eq(computeNodes.id, nodeId),
+    orderBy: [asc(computeNodes.id)],
+    limit: EXPLAIN_LIMIT + 1,
+  });
   const hosts = rows.slice(0, EXPLAIN_LIMIT);
   const facts = await loadHostFacts(db, neededFacts(spec, filters, weighers), hosts, spec);
   const rejections = hosts.flatMap((host) => firstFailure(host, spec, filters, context, facts) ?? []);
@@ -175,20 +177,14 @@ export async function selectDestinations(
   let probe: RequestProbe | undefined;
   for (let window = 0; window < MAX_WINDOWS && passing.length < wanted; window++) {
     const order = preOrder(steps.weighers);
+    const query = { where, orderBy: order, limit: windowSize, offset };
     let rows: HostState[];
-    if (options.probe) {
-      const probed = await selectHostsWithProbe(db, where, spec)
-        .orderBy(...order)
-        .limit(windowSize)
-        .offset(offset);
-      const [first] = probed;
-      if (first && !probe) probe = { liveBindings: first.live_bindings, heldNode: first.held_node };
-      rows = probed.map(({ live_bindings: _bindings, held_node: _held, ...host }) => host);
+    if (options.probe && !probe) {
+      const probed = await selectHostsWithProbe(db, query, spec);
+      rows = probed.hosts;
+      probe = probed.probe;
     } else {
-      rows = await selectHosts(db, where)
-        .orderBy(...order)
-        .limit(windowSize)
-        .offset(offset);
+      rows = await selectHosts(db, query);
     }
     const windowFacts = await loadHostFacts(db, kinds, rows, spec);
     for (const host of rows) {

@@ -173,7 +173,7 @@ describe('the scheduler in SQL and in memory', () => {
     stopBridge = bridge.stop;
     db = createDatabase({ primary: bridge.url, replicas: [] }).$primary;
     for (const shape of SHAPES) await insertHost(db, shape);
-    hosts = await selectHosts(db, undefined);
+    hosts = await selectHosts(db);
   });
 
   afterAll(async () => {
@@ -205,7 +205,9 @@ describe('the scheduler in SQL and in memory', () => {
           .filter((host) => filter.passes(host, spec, CONTEXT, emptyFacts()) === null)
           .map((host) => host.host)
           .sort();
-        const inSql = (await selectHosts(db, filter.sql?.(spec, CONTEXT))).map((host) => host.host).sort();
+        const inSql = (await selectHosts(db, { where: filter.sql?.(spec, CONTEXT) }))
+          .map((host) => host.host)
+          .sort();
         expect(inSql, `${filter.name}, ${label}`).toEqual(inMemory);
         if (inMemory.length < hosts.length) rejectedSomewhere++;
       }
