@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
 import { type Connection, createConnection } from 'mysql2/promise';
 import { conductorDatabase } from '../../functions/conductor/context.ts';
 import { releaseClaims, scheduleAndClaim } from '../../functions/scheduler/claims.ts';
 import { refreshHostPlacementFacts } from '../../functions/scheduler/placement-facts.ts';
 import type { RequestSpec } from '../../functions/scheduler/request-spec.ts';
+import { type KeepAliveFetchInit, keepAliveFetch } from '../../functions/shared/keep-alive-fetch.ts';
 import { startPsdbBridge } from '../../infra/local/psdb-bridge.ts';
 import { createDatabase, type PrimaryDb } from '../../schema/db.ts';
 import { applyMigrations } from '../../schema/migrate.ts';
@@ -188,6 +191,71 @@ async function decisionLatency(db: PrimaryDb, connection: Connection, hosts: num
   ];
 }
 
+/**
+ * The same decisions with every database answer served from memory, as recorded from one real decision
+ * through the bridge: what the scheduler's own code costs (query building, the driver, HTTP, decoding,
+ * deciding), apart from the database and the stand-in in front of it, which in production are
+ * PlanetScale's machines, not the conductor's.
+ */
+async function ownCodeLatency(bridgeUrl: string): Promise<Figure> {
+  const answers = new Map<string, string>();
+  const recording = async (url: string, init: KeepAliveFetchInit = {}) => {
+    const response = await keepAliveFetch(url, init);
+    const { query } = JSON.parse(init.body ?? '{}') as { query: string };
+    answers.set(statementKind(query), await response.text());
+    return response;
+  };
+  const recorded = createDatabase({ primary: bridgeUrl, replicas: [] }, { fetch: recording }).$primary;
+  const spec = { ...benchSpec(seeded(13)), availability_zone: null };
+  await scheduleAndClaim(recorded, spec, {
+    now: new Date(),
+    serviceDownTimeSeconds: SERVICE_DOWN_TIME_SECONDS,
+  });
+  await releaseClaims(conductorDatabase(bridgeUrl), spec.instance_uuid);
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const { query } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { query: string };
+      const answer = answers.get(statementKind(query));
+      response.writeHead(answer ? 200 : 500, { 'content-type': 'application/json' });
+      response.end(
+        answer ?? JSON.stringify({ error: { code: 'UNKNOWN', message: `no recorded answer: ${query}` } }),
+      );
+    });
+  });
+  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
+  try {
+    const { port } = server.address() as AddressInfo;
+    const db = conductorDatabase(`http://bench:bench@127.0.0.1:${port}`);
+    const random = seeded(17);
+    const samples: number[] = [];
+    for (let i = 0; i < WARM_UP_DECISIONS + 200; i++) {
+      const started = performance.now();
+      await scheduleAndClaim(db, benchSpec(random), {
+        now: new Date(),
+        serviceDownTimeSeconds: SERVICE_DOWN_TIME_SECONDS,
+      });
+      if (i >= WARM_UP_DECISIONS) samples.push(performance.now() - started);
+    }
+    return {
+      name: 'scheduler: decide + claim, database answered from memory, p50',
+      value: round(percentile(samples, 50), 2),
+      unit: 'ms',
+      detail:
+        "200 sequential scheduleAndClaim calls whose candidate read, insert and update get answers recorded from a real 1000-host decision, over HTTP from an in-process server: the scheduler's own code, without the database or the bridge",
+    };
+  } finally {
+    server.closeAllConnections();
+    await new Promise((closed) => server.close(closed));
+  }
+}
+
+/** SELECT, INSERT, UPDATE...: which recorded answer a statement gets. */
+function statementKind(query: string): string {
+  return query.trimStart().split(/\s/, 1)[0]?.toUpperCase() ?? '';
+}
+
 async function concurrentDecisions(db: PrimaryDb, connection: Connection): Promise<Figure> {
   await populate(db, connection, 1_000);
   const random = seeded(11);
@@ -266,7 +334,10 @@ export async function schedulerDecisionBench(mysqlPort: number): Promise<Figure[
     try {
       // Reached as the conductor's scheduling step reaches the primary.
       const db = conductorDatabase(bridge.url);
-      for (const hosts of FLEET_SIZES) figures.push(...(await decisionLatency(db, connection, hosts)));
+      for (const hosts of FLEET_SIZES) {
+        figures.push(...(await decisionLatency(db, connection, hosts)));
+        if (hosts === 1_000) figures.push(await ownCodeLatency(bridge.url));
+      }
       figures.push(await concurrentDecisions(db, connection));
     } finally {
       await bridge.stop();
