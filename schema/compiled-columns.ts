@@ -2,10 +2,10 @@ import { Column, type GetColumnData, is, type SQL, sql } from 'drizzle-orm';
 import { MySqlDialect } from 'drizzle-orm/mysql-core';
 
 // Drizzle's select builder turns its field objects into SQL text and maps every returned value through
-// type checks on each call. For the wide select every scheduling decision runs, that was half the CPU
-// of the read (about 1.2 of 2.4 ms for 10 candidate hosts on the 2-vCPU development machine, more than
-// the database round trip itself). A compiled column list is turned into text once, at module load, with one decoder per
-// column taken from the column definitions, so rows decode as drizzle's own select would decode them.
+// type checks on each call. For the wide select every scheduling decision runs, that was the largest
+// CPU cost of the read on the 2-vCPU development machine (README, Benchmarks). A compiled column list
+// is turned into text once, at module load, with one decoder per column taken from the column
+// definitions, so rows decode as drizzle's own select would decode them.
 
 /**
  * A selected expression that is not a plain column, with how to read its value. A NULL from the database
@@ -36,13 +36,11 @@ export interface CompiledColumns<F extends Record<string, CompiledField>> {
 const dialect = new MySqlDialect();
 
 export function compileColumns<F extends Record<string, CompiledField>>(fields: F): CompiledColumns<F> {
-  const entries = Object.entries(fields).map(([name, field]) => ({
-    name,
-    expression: is(field, Column) ? sql`${field}` : field.sql,
-    decode: is(field, Column)
-      ? (value: unknown) => field.mapFromDriverValue(value)
-      : (field as Computed<unknown>).decode,
-  }));
+  const entries = Object.entries(fields).map(([name, field]) =>
+    is(field, Column)
+      ? { name, expression: sql`${field}`, decode: (value: unknown) => field.mapFromDriverValue(value) }
+      : { name, expression: field.sql, decode: field.decode },
+  );
   const compiled = dialect.sqlToQuery(
     sql.join(
       entries.map(({ name, expression }) => sql`${expression} AS ${sql.identifier(name)}`),
@@ -59,7 +57,9 @@ export function compileColumns<F extends Record<string, CompiledField>>(fields: 
       const decoded: Record<string, unknown> = {};
       for (const { name, decode } of entries) {
         const value = values[name];
-        decoded[name] = value === null || value === undefined ? null : decode(value);
+        // A missing name is a list that does not match the query it was put in, not a NULL.
+        if (value === undefined) throw new Error(`the row has no column ${name}`);
+        decoded[name] = value === null ? null : decode(value);
       }
       return decoded as DecodedRow<F>;
     },

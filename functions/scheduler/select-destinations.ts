@@ -175,8 +175,8 @@ export async function selectDestinations(
   const rejections: Rejection[] = [];
   let facts: HostFacts | undefined;
   let probe: RequestProbe | undefined;
+  const order = preOrder(steps.weighers);
   for (let window = 0; window < MAX_WINDOWS && passing.length < wanted; window++) {
-    const order = preOrder(steps.weighers);
     const query = { where, orderBy: order, limit: windowSize, offset };
     let rows: HostState[];
     if (options.probe && !probe) {

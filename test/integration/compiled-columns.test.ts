@@ -78,6 +78,10 @@ describe('compiled column lists', () => {
     expect(typeof full?.id).toBe('number');
   });
 
+  it('refuse a row that lacks one of their columns instead of reading it as NULL', () => {
+    expect(() => COMPILED.decode({ id: '1', host: 'h' })).toThrow(/the row has no column disabled/);
+  });
+
   it('refuse an expression that carries a value, which would be frozen into the text', () => {
     expect(() => compileColumns({ fixed: computed(sql`${services.report_count} + ${1}`, Number) })).toThrow(
       /must not carry parameters/,
