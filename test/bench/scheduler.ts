@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Client } from '@planetscale/database';
 import { sql } from 'drizzle-orm';
 import { type Connection, createConnection } from 'mysql2/promise';
 import { conductorDatabase } from '../../functions/conductor/context.ts';
@@ -191,18 +192,23 @@ async function decisionLatency(db: PrimaryDb, connection: Connection, hosts: num
   ];
 }
 
-/**
- * The same decisions with every database answer served from memory, as recorded from one real decision
- * through the bridge: what the scheduler's own code costs (query building, the driver, HTTP, decoding,
- * deciding), apart from the database and the stand-in in front of it, which in production are
- * PlanetScale's machines, not the conductor's.
- */
-async function ownCodeLatency(bridgeUrl: string): Promise<Figure> {
-  const answers = new Map<string, string>();
+interface RecordedDecision {
+  /** The recorded request: unscoped, so every host is a candidate. */
+  spec: RequestSpec;
+  /** Its statements in the order they were sent (candidate read, pending insert, counting UPDATE). */
+  statements: Array<{ query: string; answer: string }>;
+}
+
+/** One real 1,000-host decision through the bridge, every statement kept with the answer it got. */
+async function recordDecision(bridgeUrl: string): Promise<RecordedDecision> {
+  const statements: RecordedDecision['statements'] = [];
   const recording = async (url: string, init: KeepAliveFetchInit = {}) => {
-    const response = await keepAliveFetch(url, init);
+    // Kept in the order sent: the read and the insert go out together and may be answered either way round.
     const { query } = JSON.parse(init.body ?? '{}') as { query: string };
-    answers.set(statementKind(query), await response.text());
+    const statement = { query, answer: '' };
+    statements.push(statement);
+    const response = await keepAliveFetch(url, init);
+    statement.answer = await response.text();
     return response;
   };
   const recorded = createDatabase({ primary: bridgeUrl, replicas: [] }, { fetch: recording }).$primary;
@@ -212,6 +218,17 @@ async function ownCodeLatency(bridgeUrl: string): Promise<Figure> {
     serviceDownTimeSeconds: SERVICE_DOWN_TIME_SECONDS,
   });
   await releaseClaims(conductorDatabase(bridgeUrl), spec.instance_uuid);
+  return { spec, statements };
+}
+
+/**
+ * The same decisions with every database answer served from memory, as recorded from one real decision
+ * through the bridge: what the scheduler's own code costs (query building, the driver, HTTP, decoding,
+ * deciding), apart from the database and the stand-in in front of it, which in production are
+ * PlanetScale's machines, not the conductor's.
+ */
+async function ownCodeLatency({ statements }: RecordedDecision): Promise<Figure> {
+  const answers = new Map(statements.map(({ query, answer }) => [statementKind(query), answer]));
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -249,6 +266,68 @@ async function ownCodeLatency(bridgeUrl: string): Promise<Figure> {
     server.closeAllConnections();
     await new Promise((closed) => server.close(closed));
   }
+}
+
+// The recorded counting UPDATE names the claim, the node and the generation it expects; a replay puts
+// its own in their place.
+const CLAIM_ID = /`resource_claims`\.`id` = \d+/;
+const NODE_AT_GENERATION = /`compute_nodes`\.`id` = \d+ AND `compute_nodes`\.`generation` = \d+/;
+
+/**
+ * The recorded decision's statements sent again by the driver alone, each time for a new instance: the
+ * candidate read and the pending insert at once, then the counting UPDATE on the first candidate at the
+ * generation read. What the database, the bridge, HTTP and the driver cost a decision on this machine
+ * with no statement building, decoding or deciding: the floor under the decide + claim figures.
+ */
+async function statementsOnlyLatency(
+  bridgeUrl: string,
+  { spec, statements }: RecordedDecision,
+): Promise<Figure> {
+  const [read, insert, update] = statements.map(({ query }) => query);
+  if (
+    statements.length !== 3 ||
+    !read ||
+    !insert ||
+    !update ||
+    !CLAIM_ID.test(update) ||
+    !NODE_AT_GENERATION.test(update)
+  )
+    throw new Error(
+      `the recorded decision is not a read, an insert and a counting UPDATE: ${statements.length} statements`,
+    );
+  const client = new Client({ url: bridgeUrl, fetch: keepAliveFetch });
+  const release = conductorDatabase(bridgeUrl);
+  const samples: number[] = [];
+  for (let i = 0; i < WARM_UP_DECISIONS + 200; i++) {
+    const instance = crypto.randomUUID();
+    const started = performance.now();
+    const [candidates, pending] = await Promise.all([
+      client.execute(read.replaceAll(spec.instance_uuid, instance)),
+      client.execute(insert.replaceAll(spec.instance_uuid, instance)),
+    ]);
+    const [first] = candidates.rows as Array<{ id: number; generation: number }>;
+    if (!first) throw new Error('the replayed candidate read returned no host');
+    const counted = await client.execute(
+      update
+        .replace(CLAIM_ID, `\`resource_claims\`.\`id\` = ${Number(pending.insertId)}`)
+        .replace(
+          NODE_AT_GENERATION,
+          `\`compute_nodes\`.\`id\` = ${first.id} AND \`compute_nodes\`.\`generation\` = ${first.generation}`,
+        ),
+    );
+    if (i >= WARM_UP_DECISIONS) samples.push(performance.now() - started);
+    // The same work as a decision's claim, or the figure would measure an UPDATE that changes nothing.
+    if (counted.rowsAffected !== 2)
+      throw new Error(`the replayed claim changed ${counted.rowsAffected} rows, not 2`);
+    await releaseClaims(release, instance);
+  }
+  return {
+    name: 'scheduler: the same statements sent without the scheduler, p50',
+    value: round(percentile(samples, 50), 2),
+    unit: 'ms',
+    detail:
+      "200 replays of a real 1000-host decision's statements by the driver alone, through the bridge: candidate read and pending insert at once, then the counting UPDATE; the database, bridge, HTTP and driver part of a decision",
+  };
 }
 
 /** SELECT, INSERT, UPDATE...: which recorded answer a statement gets. */
@@ -336,7 +415,10 @@ export async function schedulerDecisionBench(mysqlPort: number): Promise<Figure[
       const db = conductorDatabase(bridge.url);
       for (const hosts of FLEET_SIZES) {
         figures.push(...(await decisionLatency(db, connection, hosts)));
-        if (hosts === 1_000) figures.push(await ownCodeLatency(bridge.url));
+        if (hosts === 1_000) {
+          const recorded = await recordDecision(bridge.url);
+          figures.push(await ownCodeLatency(recorded), await statementsOnlyLatency(bridge.url, recorded));
+        }
       }
       figures.push(await concurrentDecisions(db, connection));
     } finally {
