@@ -13,7 +13,7 @@ import { startPsdbBridge } from '../../infra/local/psdb-bridge.ts';
 import { createDatabase, type PrimaryDb } from '../../schema/db.ts';
 import { applyMigrations } from '../../schema/migrate.ts';
 import { BenchClient } from './client.ts';
-import { type Figure, percentile, round } from './stats.ts';
+import { type Figure, latencyFigure, round } from './stats.ts';
 
 export interface SchedulerBenchContext {
   primaryUrl: string;
@@ -176,20 +176,9 @@ async function decisionLatency(db: PrimaryDb, connection: Connection, hosts: num
   const decisions = hosts >= 10_000 ? 100 : 200;
   for (let i = 0; i < decisions; i++) samples.push(await decide(db, benchSpec(random)));
   const detail = `${decisions} sequential scheduleAndClaim calls (candidate query and pending claim row at once, then the counting UPDATE) through the bridge, ${ZONES} zones, ${AGGREGATES} aggregates (ratios, tenant isolation, dedications), hosts 0–90 % full, half the requests zone-scoped`;
-  return [
-    {
-      name: `scheduler: decide + claim, ${hosts} hosts p50`,
-      value: round(percentile(samples, 50), 2),
-      unit: 'ms',
-      detail,
-    },
-    {
-      name: `scheduler: decide + claim, ${hosts} hosts p99`,
-      value: round(percentile(samples, 99), 2),
-      unit: 'ms',
-      detail,
-    },
-  ];
+  return [50, 99].map((p) =>
+    latencyFigure(`scheduler: decide + claim, ${hosts} hosts p${p}`, samples, p, detail),
+  );
 }
 
 interface RecordedDecision {
@@ -255,13 +244,12 @@ async function ownCodeLatency({ statements }: RecordedDecision): Promise<Figure>
       });
       if (i >= WARM_UP_DECISIONS) samples.push(performance.now() - started);
     }
-    return {
-      name: 'scheduler: decide + claim, database answered from memory, p50',
-      value: round(percentile(samples, 50), 2),
-      unit: 'ms',
-      detail:
-        "200 sequential scheduleAndClaim calls whose candidate read, insert and update get answers recorded from a real 1000-host decision, over HTTP from an in-process server: the scheduler's own code, without the database or the bridge",
-    };
+    return latencyFigure(
+      'scheduler: decide + claim, database answered from memory, p50',
+      samples,
+      50,
+      "200 sequential scheduleAndClaim calls whose candidate read, insert and update get answers recorded from a real 1000-host decision, over HTTP from an in-process server: the scheduler's own code, without the database or the bridge",
+    );
   } finally {
     server.closeAllConnections();
     await new Promise((closed) => server.close(closed));
@@ -321,13 +309,12 @@ async function statementsOnlyLatency(
       throw new Error(`the replayed claim changed ${counted.rowsAffected} rows, not 2`);
     await releaseClaims(release, instance);
   }
-  return {
-    name: 'scheduler: the same statements sent without the scheduler, p50',
-    value: round(percentile(samples, 50), 2),
-    unit: 'ms',
-    detail:
-      "200 replays of a real 1000-host decision's statements by the driver alone, through the bridge: candidate read and pending insert at once, then the counting UPDATE; the database, bridge, HTTP and driver part of a decision",
-  };
+  return latencyFigure(
+    'scheduler: the same statements sent without the scheduler, p50',
+    samples,
+    50,
+    "200 replays of a real 1000-host decision's statements by the driver alone, through the bridge: candidate read and pending insert at once, then the counting UPDATE; the database, bridge, HTTP and driver part of a decision",
+  );
 }
 
 /** SELECT, INSERT, UPDATE...: which recorded answer a statement gets. */

@@ -17,3 +17,8 @@ export function round(value: number, digits = 1): number {
   const factor = 10 ** digits;
   return Math.round(value * factor) / factor;
 }
+
+/** The `p`th percentile of latency samples in milliseconds, to two decimals, as a figure. */
+export function latencyFigure(name: string, samples: number[], p: number, detail: string): Figure {
+  return { name, value: round(percentile(samples, p), 2), unit: 'ms', detail };
+}
