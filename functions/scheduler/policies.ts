@@ -86,7 +86,8 @@ const PRECEDENCE: BindingKind[] = ['project', 'flavor_extra_spec', 'aggregate', 
 const filterNames = FILTERS.map((filter) => filter.name);
 const weigherNames = WEIGHERS.map((weigher) => weigher.name);
 
-export const PolicySettingsSchema = v.object({
+// Strict: a misspelt setting would otherwise be dropped and the policy run on the default in its place.
+export const PolicySettingsSchema = v.strictObject({
   max_io_ops_per_host: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
   max_instances_per_host: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
   metrics_weight_setting: v.optional(
@@ -107,7 +108,7 @@ export const PolicySettingsSchema = v.object({
   metrics_on_stale: v.optional(v.picklist(['penalize', 'use'])),
 });
 
-export const PolicyDefinitionSchema = v.object({
+export const PolicyDefinitionSchema = v.strictObject({
   name: v.pipe(v.string(), v.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/, 'letters, digits, . _ - only')),
   description: v.optional(v.pipe(v.string(), v.maxLength(255)), ''),
   filters: v.pipe(
@@ -116,7 +117,7 @@ export const PolicyDefinitionSchema = v.object({
   ),
   weighers: v.pipe(
     v.array(
-      v.object({
+      v.strictObject({
         name: v.picklist(weigherNames, `weighers are among ${weigherNames.join(', ')}`),
         multiplier: v.pipe(v.number(), v.finite()),
       }),

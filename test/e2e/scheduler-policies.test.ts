@@ -199,6 +199,37 @@ describe('scheduling policies and discoverable hints', () => {
       expect.objectContaining({ host: 'compute-1', filter: 'AvailabilityZoneFilter' }),
     );
   });
+
+  it('refuses a dry run or a policy with a key it does not know, naming it, instead of dropping it', async () => {
+    const misspeltFlavor = await call<{ badRequest: { message: string } }>(
+      'POST',
+      '/v3/os-scheduler/select-destinations',
+      { token, body: { request_spec: { project_id: 'dry-run', flavor_id: '1' } } },
+    );
+    expect(misspeltFlavor.status).toBe(400);
+    expect(misspeltFlavor.body.badRequest.message).toContain("'request_spec.flavor_id'");
+    const misspeltSetting = await call<{ badRequest: { message: string } }>(
+      'POST',
+      '/v3/os-scheduler/policies',
+      {
+        token,
+        body: {
+          policy: {
+            name: 'sched-misspelt',
+            filters: ['NumInstancesFilter'],
+            weighers: [],
+            settings: { max_instance_per_host: 1 },
+          },
+        },
+      },
+    );
+    expect(misspeltSetting.status).toBe(400);
+    expect(misspeltSetting.body.badRequest.message).toContain("'policy.settings.max_instance_per_host'");
+    const listed = await call<{ policies: Array<{ name: string }> }>('GET', '/v3/os-scheduler/policies', {
+      token,
+    });
+    expect(listed.body.policies.map((policy) => policy.name)).not.toContain('sched-misspelt');
+  });
 });
 
 describe('whole hosts dedicated to one project', () => {

@@ -159,4 +159,18 @@ describe('policy definitions', () => {
     ]);
     expect(problems({ settings: { metrics_on_stale: 'guess' } })).toHaveLength(1);
   });
+
+  it('refuse keys they do not know rather than drop them, so a misspelt setting is not replaced by its default', () => {
+    const result = v.safeParse(PolicyDefinitionSchema, {
+      name: 'p',
+      filters: [],
+      weighers: [{ name: 'RAMWeigher', multiplier: 1, multipler: 2 }],
+      settings: { max_instance_per_host: 3 },
+    });
+    expect(result.success).toBe(false);
+    expect(result.issues?.map((issue) => v.getDotPath(issue))).toEqual([
+      'weighers.0.multipler',
+      'settings.max_instance_per_host',
+    ]);
+  });
 });

@@ -26,8 +26,10 @@ import { authorize } from '../policy.ts';
 import { route } from '../route.ts';
 import { defineExtension } from './extension.ts';
 
-const DryRun = v.object({
-  request_spec: v.object({
+// Admin bodies refuse keys they do not know: a misspelt field (flavor_id for flavor_ref, a setting's
+// name) would otherwise be dropped, and the dry run or the policy would quietly answer something else.
+const DryRun = v.strictObject({
+  request_spec: v.strictObject({
     ...RequestSpecSchema.entries,
     instance_uuid: v.optional(v.pipe(v.string(), v.uuid())),
     /** Fills memory, vcpus, disk and extra specs from a flavor; explicit fields win. */
@@ -41,28 +43,34 @@ const DryRun = v.object({
 
 type DryRunSpec = v.InferOutput<typeof DryRun>['request_spec'];
 
-const PolicyBody = v.object({ policy: PolicyDefinitionSchema });
+const PolicyBody = v.strictObject({ policy: PolicyDefinitionSchema });
 
-const Binding = v.object({
+const Binding = v.strictObject({
   binding: v.variant('kind', [
-    v.object({ kind: v.literal('project'), value: v.pipe(v.string(), v.minLength(1), v.maxLength(64)) }),
-    v.object({
+    v.strictObject({
+      kind: v.literal('project'),
+      value: v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
+    }),
+    v.strictObject({
       kind: v.literal('flavor_extra_spec'),
       key: v.pipe(v.string(), v.minLength(1), v.maxLength(255)),
       value: v.pipe(v.string(), v.maxLength(255)),
     }),
-    v.object({ kind: v.literal('aggregate'), value: v.pipe(v.string(), v.minLength(1), v.maxLength(255)) }),
-    v.object({
+    v.strictObject({
+      kind: v.literal('aggregate'),
+      value: v.pipe(v.string(), v.minLength(1), v.maxLength(255)),
+    }),
+    v.strictObject({
       kind: v.literal('availability_zone'),
       value: v.pipe(v.string(), v.minLength(1), v.maxLength(255)),
     }),
-    v.object({ kind: v.literal('default') }),
+    v.strictObject({ kind: v.literal('default') }),
   ]),
 });
 
-const Dedication = v.object({
+const Dedication = v.strictObject({
   dedicated_host: v.pipe(
-    v.object({
+    v.strictObject({
       project_id: v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
       host: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(255))),
       aggregate: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(255))),
@@ -74,7 +82,7 @@ const Dedication = v.object({
   ),
 });
 
-const Capabilities = v.object({
+const Capabilities = v.strictObject({
   capabilities: v.pipe(
     v.record(v.pipe(v.string(), v.minLength(1), v.maxLength(255)), v.pipe(v.string(), v.maxLength(255))),
     v.check((record) => Object.keys(record).length <= 64, 'at most 64 capabilities'),
