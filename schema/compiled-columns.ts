@@ -2,10 +2,10 @@ import { Column, type GetColumnData, is, type SQL, sql } from 'drizzle-orm';
 import { MySqlDialect } from 'drizzle-orm/mysql-core';
 
 // Drizzle's select builder turns its field objects into SQL text and maps every returned value through
-// type checks on each call. For the wide select every scheduling decision runs, that was the largest
-// CPU cost of the read on the 2-vCPU development machine (README, Benchmarks). A compiled column list
-// is turned into text once, at module load, with one decoder per column taken from the column
-// definitions, so rows decode as drizzle's own select would decode them.
+// type checks on each call. A compiled column list is turned into text once, at module load, with one
+// decoder per column taken from the column definitions, so rows decode as drizzle's own select would
+// decode them. The scheduler's candidate read, which every decision runs, uses one; README, Benchmarks,
+// has the before/after runs (lower in 7 of 8 pairs, with the cause not pinned down).
 
 /**
  * A selected expression that is not a plain column, with how to read its value. A NULL from the database

@@ -3,8 +3,8 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 
 // The database driver speaks HTTP, one POST per statement, so a Node process (the conductor, the
 // scheduler step) pays its HTTP client's overhead on every round trip. Node's global fetch (undici)
-// costs about 0.4 ms of CPU per request on the machines we measure on, node:http with a keep-alive
-// agent about 0.08 ms (README, Benchmarks). This is the part of fetch the PlanetScale driver uses: a
+// cost about 0.4 ms of CPU per request on the development machine, node:http with a keep-alive agent
+// about 0.08 ms (a one-off measurement when this was written; no bench figure repeats it). This is the part of fetch the PlanetScale driver uses: a
 // POST with a string body, answered with status, headers and text (its `Config.fetch`). Workers keep
 // their own fetch.
 

@@ -12,8 +12,8 @@ import { type Figure, round } from './stats.ts';
 
 // `npm run bench`: starts its own fresh local cloud (its own ports and data dir), measures, prints the
 // figures and writes them to bench-results.json. `npm run bench -- --scheduler`: only the scheduler's
-// decision figures, on a database pair of their own without the rest of the cloud (a minute instead of
-// several). Numbers depend on the machine: compare runs on the same kind of machine only.
+// decision figures, on a database pair of their own without the rest of the cloud (under a minute
+// instead of about two). Numbers depend on the machine: compare runs on the same kind of machine only.
 const ROOT = new URL('../../', import.meta.url).pathname;
 
 async function allFigures(): Promise<Figure[]> {

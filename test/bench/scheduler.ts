@@ -189,7 +189,7 @@ interface RecordedDecision {
 }
 
 /** One real 1,000-host decision through the bridge, every statement kept with the answer it got. */
-async function recordDecision(bridgeUrl: string): Promise<RecordedDecision> {
+async function recordDecision(bridgeUrl: string, db: PrimaryDb): Promise<RecordedDecision> {
   const statements: RecordedDecision['statements'] = [];
   const recording = async (url: string, init: KeepAliveFetchInit = {}) => {
     // Kept in the order sent: the read and the insert go out together and may be answered either way round.
@@ -206,7 +206,7 @@ async function recordDecision(bridgeUrl: string): Promise<RecordedDecision> {
     now: new Date(),
     serviceDownTimeSeconds: SERVICE_DOWN_TIME_SECONDS,
   });
-  await releaseClaims(conductorDatabase(bridgeUrl), spec.instance_uuid);
+  await releaseClaims(db, spec.instance_uuid);
   return { spec, statements };
 }
 
@@ -269,6 +269,7 @@ const NODE_AT_GENERATION = /`compute_nodes`\.`id` = \d+ AND `compute_nodes`\.`ge
  */
 async function statementsOnlyLatency(
   bridgeUrl: string,
+  db: PrimaryDb,
   { spec, statements }: RecordedDecision,
 ): Promise<Figure> {
   const [read, insert, update] = statements.map(({ query }) => query);
@@ -284,7 +285,6 @@ async function statementsOnlyLatency(
       `the recorded decision is not a read, an insert and a counting UPDATE: ${statements.length} statements`,
     );
   const client = new Client({ url: bridgeUrl, fetch: keepAliveFetch });
-  const release = conductorDatabase(bridgeUrl);
   const samples: number[] = [];
   for (let i = 0; i < WARM_UP_DECISIONS + 200; i++) {
     const instance = crypto.randomUUID();
@@ -307,7 +307,7 @@ async function statementsOnlyLatency(
     // The same work as a decision's claim, or the figure would measure an UPDATE that changes nothing.
     if (counted.rowsAffected !== 2)
       throw new Error(`the replayed claim changed ${counted.rowsAffected} rows, not 2`);
-    await releaseClaims(release, instance);
+    await releaseClaims(db, instance);
   }
   return latencyFigure(
     'scheduler: the same statements sent without the scheduler, p50',
@@ -403,8 +403,8 @@ export async function schedulerDecisionBench(mysqlPort: number): Promise<Figure[
       for (const hosts of FLEET_SIZES) {
         figures.push(...(await decisionLatency(db, connection, hosts)));
         if (hosts === 1_000) {
-          const recorded = await recordDecision(bridge.url);
-          figures.push(await ownCodeLatency(recorded), await statementsOnlyLatency(bridge.url, recorded));
+          const recorded = await recordDecision(bridge.url, db);
+          figures.push(await ownCodeLatency(recorded), await statementsOnlyLatency(bridge.url, db, recorded));
         }
       }
       figures.push(await concurrentDecisions(db, connection));
