@@ -1,13 +1,28 @@
 import { defineConfig } from 'vitest/config';
 
+// Two projects: `unit` is pure logic and starts nothing (`npm run test:unit`, seconds); `stack` is the
+// integration and e2e files, which share one local cloud started once for the run
+// (test/helpers/global-setup.ts) and keep to their own servers, hosts and availability zones.
+// `npm test` runs both.
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    // One local cloud for the whole run (test/helpers/global-setup.ts); tests share it and keep
-    // to their own servers, hosts and availability zones.
-    globalSetup: ['test/helpers/global-setup.ts'],
-    testTimeout: 60_000,
-    hookTimeout: 120_000,
-    teardownTimeout: 60_000,
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'stack',
+          include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+          globalSetup: ['test/helpers/global-setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          teardownTimeout: 60_000,
+        },
+      },
+    ],
   },
 });

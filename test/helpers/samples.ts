@@ -1,11 +1,11 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-// Havana's API samples (nova-havana.md §2.1): `%(name)s` placeholders in JSON templates. Requests are
-// rendered with real values; responses are compared by keys and value types, placeholders by pattern.
+// Havana's API samples (test/fixtures/nova-v3-api-samples, see its NOTICE): `%(name)s` placeholders in
+// JSON templates. Requests are rendered with real values; responses are compared by keys and value
+// types, placeholders by pattern.
 
-export const SAMPLES_DIR = new URL('../../../shared/reference/nova-v3-api-samples/', import.meta.url)
-  .pathname;
+export const SAMPLES_DIR = new URL('../fixtures/nova-v3-api-samples/', import.meta.url).pathname;
 
 const PLACEHOLDER = /%\((\w+)\)s/g;
 const HOST = 'https?://[^/"]+';
@@ -32,7 +32,8 @@ const PATTERNS: Record<string, string> = {
 const FREE_KEY_OBJECTS = new Set(['addresses', 'metadata', 'extra_specs']);
 
 export async function sampleFiles(): Promise<{ dir: string; file: string }[]> {
-  const dirs = await readdir(SAMPLES_DIR);
+  const entries = await readdir(SAMPLES_DIR, { withFileTypes: true });
+  const dirs = entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name);
   const files: { dir: string; file: string }[] = [];
   for (const dir of dirs.sort()) {
     for (const file of (await readdir(join(SAMPLES_DIR, dir))).sort()) {
