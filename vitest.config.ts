@@ -6,6 +6,7 @@ import { defineConfig } from 'vitest/config';
 // `npm test` runs both.
 export default defineConfig({
   test: {
+    teardownTimeout: 60_000,
     projects: [
       {
         test: {
@@ -20,7 +21,6 @@ export default defineConfig({
           globalSetup: ['test/helpers/global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
-          teardownTimeout: 60_000,
         },
       },
     ],

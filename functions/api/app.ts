@@ -1,16 +1,16 @@
 import { Hono } from 'hono';
-import { commandRoutes } from './agent/commands.ts';
-import { credentialRoutes } from './agent/credentials.ts';
-import { authenticateHost } from './agent/host-auth.ts';
-import { registrationRoutes } from './agent/registration.ts';
-import { ALL_EXTENSIONS, enabledExtensions, mountExtensions } from './compute/registry.ts';
+import { commandRoutes } from './compute-agent/commands.ts';
+import { credentialRoutes } from './compute-agent/credentials.ts';
+import { authenticateHost } from './compute-agent/host-auth.ts';
+import { registrationRoutes } from './compute-agent/registration.ts';
 import type { AppEnv } from './context.ts';
-import { tokenRoutes } from './identity/tokens.ts';
+import { tokenRoutes } from './keystone/tokens.ts';
 import { readYourWrites } from './middleware/consistency.ts';
 import { onError, onNotFound } from './middleware/errors.ts';
 import { extensionVersions } from './middleware/extension-versions.ts';
 import { requestId } from './middleware/request-id.ts';
 import { services } from './middleware/services.ts';
+import { ALL_EXTENSIONS, enabledExtensions, mountExtensions } from './nova/registry.ts';
 
 /** Composes the API: identity, the v3 compute API, and the agent-facing host API. */
 export function createApp() {

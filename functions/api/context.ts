@@ -2,9 +2,9 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Database } from '../../schema/db.ts';
 import type { ApiConfig } from '../shared/config.ts';
-import type { Extension } from './compute/extension.ts';
+import type { Extension } from './nova/extension.ts';
 
-/** Who is calling, from a verified identity token (functions/api/identity/token-codec.ts). */
+/** Who is calling, from a verified identity token (functions/identity/tokens.ts). */
 export interface Caller {
   userId: string;
   userName: string;
@@ -23,9 +23,9 @@ export interface AppVariables {
   sqs: SQSClient;
   sfn: SFNClient;
   caller: Caller;
-  /** The compute host an agent request authenticated as (functions/api/agent/host-auth.ts). */
+  /** The compute host an agent request authenticated as (functions/api/compute-agent/host-auth.ts). */
   host: string;
-  /** The extensions this deployment serves (functions/api/compute/registry.ts). */
+  /** The extensions this deployment serves (functions/api/nova/registry.ts). */
   extensions: Extension[];
   /** Extension versions the client pinned (functions/api/middleware/extension-versions.ts). */
   extensionVersions: Map<string, number>;

@@ -6,7 +6,7 @@ import { readJson, readQuery } from './middleware/validate.ts';
 
 // A route is data: method, path, the valibot schemas of its body and query, and its handler. The
 // same declaration mounts the route (validating input before the handler runs) and describes it in
-// the OpenAPI document (functions/api/compute/openapi.ts), so the two cannot disagree.
+// the OpenAPI document (functions/api/nova/openapi.ts), so the two cannot disagree.
 export type HttpMethod = 'get' | 'post' | 'put' | 'delete';
 
 type Infer<TSchema, TFallback> = TSchema extends v.GenericSchema ? v.InferOutput<TSchema> : TFallback;

@@ -35,6 +35,6 @@ export function stateMachineArn(config: ControlPlaneConfig, workflow: string): s
 }
 
 export function computeQueueName(config: ControlPlaneConfig, host: string): string {
-  // Host names are validated (functions/api/agent/credentials.ts) to be valid in an SQS queue name.
+  // Host names are validated (functions/api/compute-agent/credentials.ts) to be valid in an SQS queue name.
   return `${config.COMPUTE_QUEUE_PREFIX}compute-${host}.fifo`;
 }

@@ -1,7 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALL_EXTENSIONS } from '../../functions/api/compute/registry.ts';
 import { EXTENSION_VERSIONS_HEADER } from '../../functions/api/middleware/extension-versions.ts';
+import { ALL_EXTENSIONS } from '../../functions/api/nova/registry.ts';
 import { computeNodes, migrations } from '../../schema/tables/index.ts';
 import { call, IMAGE, login, primaryDb, stackInfo, waitForServer } from '../helpers/api.ts';
 import { startRegisteredTestAgent } from '../helpers/hosts.ts';

@@ -1,8 +1,8 @@
 import { eq } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../functions/api/app.ts';
-import { openApiPath } from '../../functions/api/compute/openapi.ts';
-import { ALL_EXTENSIONS } from '../../functions/api/compute/registry.ts';
+import { openApiPath } from '../../functions/api/nova/openapi.ts';
+import { ALL_EXTENSIONS } from '../../functions/api/nova/registry.ts';
 import { instances } from '../../schema/tables/index.ts';
 import { call, IMAGE, login, primaryDb, stackInfo, waitForServer } from '../helpers/api.ts';
 

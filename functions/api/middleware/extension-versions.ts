@@ -1,8 +1,8 @@
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { BadRequest } from '../../shared/errors.ts';
-import type { Extension } from '../compute/extension.ts';
 import type { AppEnv } from '../context.ts';
+import type { Extension } from '../nova/extension.ts';
 
 /**
  * `X-Compute-Extension-Versions: servers=1, flavors=1` pins the contract of named extensions to an

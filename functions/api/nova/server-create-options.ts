@@ -12,7 +12,7 @@ import {
 } from '../../compute/quotas.ts';
 import { BadRequest } from '../../shared/errors.ts';
 import type { Caller } from '../context.ts';
-import { findImage, type ImageRow } from '../image/images.ts';
+import { findImage, type ImageRow } from '../glance/images.ts';
 
 // The server-create attributes of the keypairs, os-user-data and os-multiple-create extensions
 // (nova-havana.md §1.4, §1.6), spread into the servers extension's CreateServer schema.

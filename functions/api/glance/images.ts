@@ -2,8 +2,8 @@ import { and, asc, eq, or, type SQL } from 'drizzle-orm';
 import type { PrimaryDb } from '../../../schema/db.ts';
 import { images } from '../../../schema/tables/index.ts';
 import { NotFound } from '../../shared/errors.ts';
-import { defineExtension } from '../compute/extension.ts';
 import type { Caller } from '../context.ts';
+import { defineExtension } from '../nova/extension.ts';
 import { authorize } from '../policy.ts';
 import { route } from '../route.ts';
 

@@ -2,7 +2,7 @@ import type { Context, Hono } from 'hono';
 import { ConfigError } from '../../shared/config.ts';
 import { NotFound } from '../../shared/errors.ts';
 import type { AppEnv } from '../context.ts';
-import { imagesExtension } from '../image/images.ts';
+import { imagesExtension } from '../glance/images.ts';
 import { mountRoutes } from '../route.ts';
 import type { Extension } from './extension.ts';
 import { extensionsExtension } from './extensions.ts';
