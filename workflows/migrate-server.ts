@@ -23,8 +23,9 @@ import {
 //   revert:        Revert → terminate (dest) → RevertOnSource → finish_revert_resize (source) → Complete
 //
 // Any failure goes to Rollback, which reads where the move got to from the migrations row and puts the
-// claims and the instance in a defined state (its table is in migration-rollback.ts), optionally has a
-// host clean up, and the execution fails: the migration ends in `error` (or `cancelled`).
+// claims and the instance in a defined state (its table is in migration-rollback.ts), optionally has the
+// destination clean up, then EndRollback ends the migration in `error` (or `cancelled`) and the
+// execution fails.
 
 const MIGRATION = { 'migration_id.$': '$.migration_id', 'options.$': '$.options' };
 const TO_ROLLBACK = [{ ErrorEquals: CATCH_ALL, ResultPath: '$.error', Next: 'Rollback' }];
@@ -136,15 +137,23 @@ export function migrateServer(refs: WorkflowRefs): StateMachineDefinition {
       ),
       'RollbackCleanup?': {
         Type: 'Choice',
-        Choices: [{ Variable: '$.plan.command', IsNull: true, Next: 'RolledBack' }],
+        Choices: [{ Variable: '$.plan.command', IsNull: true, Next: 'EndRollback' }],
         Default: 'RollbackCleanup',
       },
-      // Best effort: a host that failed the move may fail its cleanup too; the rollback stands anyway.
+      // Best effort: a host that failed the move may fail its cleanup too; the rollback stands anyway,
+      // and the migration's error_message says what was left behind.
       RollbackCleanup: hostCommand('$.plan.command', commandTiming, {
         ResultPath: null,
-        Catch: [{ ErrorEquals: CATCH_ALL, ResultPath: '$.cleanup_error', Next: 'RolledBack' }],
-        Next: 'RolledBack',
+        Catch: [{ ErrorEquals: CATCH_ALL, ResultPath: '$.plan.cleanup_error', Next: 'EndRollback' }],
+        Next: 'EndRollback',
       }),
+      // Only now, with the destination clean, does the migration read `cancelled` or `error`.
+      EndRollback: conductorStep(
+        refs,
+        'migration.end_rollback',
+        { 'migration_id.$': '$.migration_id', 'error.$': '$.error', 'plan.$': '$.plan' },
+        { ResultPath: null, Next: 'RolledBack' },
+      ),
       RolledBack: {
         Type: 'Fail',
         Error: 'MigrationFailed',

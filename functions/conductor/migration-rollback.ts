@@ -23,7 +23,7 @@ import { CaughtError, describeCaughtError } from './step-errors.ts';
 
 // Where a failed move leaves things, by how far it got (the migration's status) and its kind. The
 // guest ends on exactly one host, which holds the instance's only claim; the migration ends in
-// `error` (or `cancelled`), so it never counts against a host; the instance leaves its task state.
+// `error` (or `cancelled`) once the destination's cleanup is done; the instance leaves its task state.
 //
 //   status          | cold / resize                     | live                              | evacuate
 //   pre-migrating   | unchanged, on source              | unchanged; dest drops incoming    | unchanged, on (down) source
@@ -98,8 +98,10 @@ async function placeInstance(ctx: ConductorContext, move: Move, outcome: Outcome
 }
 
 /**
- * migration.rollback: puts the instance, its claims and the migration in the state the table above
- * gives, and plans the destination's cleanup when its copy of the guest must go.
+ * migration.rollback: puts the instance and its claims in the state the table above gives, and plans
+ * the destination's cleanup when its copy of the guest must go. The migration itself stays where it
+ * got to until migration.end_rollback, after that cleanup: a move reads `cancelled` or `error` only
+ * once nothing of it is left on the destination.
  */
 export async function rollback(ctx: ConductorContext, input: unknown): Promise<MovePlan> {
   const { migration_id, error } = v.parse(RollbackInput, input);
@@ -110,25 +112,11 @@ export async function rollback(ctx: ConductorContext, input: unknown): Promise<M
   const outcome = outcomeFor(migration.status, kind, settled);
   await placeInstance(ctx, move, outcome, message);
   await keepOnlyCurrentClaim(ctx.db, instance.uuid);
-  const cancelled = error.Error === 'MigrationCancelled';
-  try {
-    await transitionMigration(ctx.db, migration_id, cancelled ? 'cancelled' : 'failed', {
-      error_message: message.slice(0, 1024),
-      control: null,
-    });
-    // The resize is off: a failed confirm still leaves the server on its new flavor's host, the rest
-    // leave it with its old flavor.
-    await settleResizeQuota(ctx.db, migration, migration.status === 'confirming' ? 'kept' : 'undone');
-  } catch (conflict) {
-    // Already terminal (a retried rollback): nothing more to record.
-    if (!(conflict instanceof StateConflict)) throw conflict;
-  }
   await recordEvent(ctx.db, instance.uuid, {
     event: `conductor_${kind}_rollback`,
     result: 'Error',
     traceback: message,
   });
-  await finishAction(ctx.db, instance.uuid, cancelled ? 'Cancelled' : 'Error');
   if (outcome.cleanup === 'destination' && migration.dest_compute) {
     const [current] = await ctx.db
       .select({ host: instances.host })
@@ -143,4 +131,40 @@ export async function rollback(ctx: ConductorContext, input: unknown): Promise<M
     }
   }
   return noCommand();
+}
+
+const EndRollbackInput = v.object({
+  migration_id: v.pipe(v.number(), v.integer(), v.minValue(1)),
+  error: CaughtError,
+  /** The rollback's plan; the workflow adds `cleanup_error` when the destination failed its cleanup. */
+  plan: v.object({ cleanup_error: v.optional(CaughtError) }),
+});
+
+/**
+ * migration.end_rollback: once the destination's cleanup is done (or none was needed), the migration
+ * ends: `cancelled` when an admin cancelled it and the destination dropped its copy, else `error`
+ * (a failed cleanup says so in error_message); the resize's quota settles and the action ends.
+ */
+export async function endRollback(ctx: ConductorContext, input: unknown): Promise<null> {
+  const { migration_id, error, plan } = v.parse(EndRollbackInput, input);
+  const move = await loadMove(ctx.db, migration_id);
+  const { migration, instance } = move;
+  const cleanupFailed = plan.cleanup_error
+    ? `; the destination could not remove its copy: ${describeCaughtError(plan.cleanup_error)}`
+    : '';
+  const cancelled = error.Error === 'MigrationCancelled' && !cleanupFailed;
+  try {
+    await transitionMigration(ctx.db, migration_id, cancelled ? 'cancelled' : 'failed', {
+      error_message: `${describeCaughtError(error)}${cleanupFailed}`.slice(0, 1024),
+      control: null,
+    });
+    // The resize is off: a failed confirm still leaves the server on its new flavor's host, the rest
+    // leave it with its old flavor.
+    await settleResizeQuota(ctx.db, migration, migration.status === 'confirming' ? 'kept' : 'undone');
+  } catch (conflict) {
+    // Already terminal (a retried step): nothing more to record.
+    if (!(conflict instanceof StateConflict)) throw conflict;
+  }
+  await finishAction(ctx.db, instance.uuid, cancelled ? 'Cancelled' : 'Error');
+  return null;
 }

@@ -29,6 +29,7 @@ export const CONDUCTOR_STEPS = {
   'migration.revert_on_source': migration.revertOnSource,
   'migration.complete': migration.complete,
   'migration.rollback': migrationRollback.rollback,
+  'migration.end_rollback': migrationRollback.endRollback,
   'scheduler.select': selectStep,
   'server-action.prepare': serverAction.prepare,
   'server-action.finish': serverAction.finish,

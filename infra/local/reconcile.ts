@@ -7,6 +7,7 @@ import {
 import { and, eq, inArray } from 'drizzle-orm';
 import { IN_PROGRESS_MIGRATION_STATUSES } from '../../functions/compute/migration-states.ts';
 import type { ConductorContext } from '../../functions/conductor/context.ts';
+import { endRollback, rollback } from '../../functions/conductor/migration-rollback.ts';
 import { runStep } from '../../functions/conductor/steps.ts';
 import { instances, migrations } from '../../schema/tables/index.ts';
 
@@ -14,7 +15,7 @@ import { instances, migrations } from '../../schema/tables/index.ts';
 // ones in flight (AWS would not). Servers those executions were acting on are brought to a defined
 // state: an interrupted boot fails through the boot workflow's own failure step (claims released,
 // ERROR with a fault), an interrupted delete is started again (deleting is idempotent), and an
-// interrupted move is rolled back by the migrate-server workflow's own rollback step. A resize waiting
+// interrupted move is rolled back by the migrate-server workflow's own rollback steps. A resize waiting
 // in VERIFY_RESIZE keeps waiting for confirm or revert; only its auto-confirm timer is lost.
 export async function reconcileInterruptedWork(
   conductor: ConductorContext,
@@ -71,13 +72,19 @@ async function reconcileInterruptedMoves(conductor: ConductorContext, sfn: SFNCl
   let reconciled = 0;
   for (const move of moving) {
     if (move.execution_arn && (await executionExists(sfn, move.execution_arn))) continue;
-    await runStep(conductor, {
-      step: 'migration.rollback',
+    const error = {
+      Error: 'States.Aborted',
+      Cause: 'The migrate-server workflow was lost when the local stack stopped',
+    };
+    // The workflow's own rollback steps, but no execution is left to send the destination its cleanup
+    // command: a planned cleanup is recorded as not done, so the migration's error_message says so.
+    const plan = await rollback(conductor, { migration_id: move.id, error });
+    await endRollback(conductor, {
       migration_id: move.id,
-      error: {
-        Error: 'States.Aborted',
-        Cause: 'The migrate-server workflow was lost when the local stack stopped',
-      },
+      error,
+      plan: plan.command
+        ? { cleanup_error: { Error: 'States.Aborted', Cause: 'no workflow was left to send it' } }
+        : {},
     });
     reconciled++;
   }

@@ -238,7 +238,9 @@ describe('unified migrations', () => {
 
 describe('an admin steering a live migration in flight', () => {
   // The memory copy would take 5 minutes on these hosts, longer than the workflow allows it (the test
-  // stack's 50 s): a migration that ends well, ends because an admin steered it.
+  // stack's 50 s): a migration that ends well, ends because an admin steered it. Removing a guest takes
+  // a second, so a migration that read `cancelled` before the destination dropped its copy would be
+  // caught doing so.
   const SLOW_ZONE = 'az-moves-slow';
   const SLOW_HOSTS = ['move-slow-a', 'move-slow-b'];
   let token: string;
@@ -251,7 +253,7 @@ describe('an admin steering a live migration in flight', () => {
         await startMoveHost({
           host,
           availabilityZone: SLOW_ZONE,
-          env: { AGENT_FAKE_LATENCY_MS: 'live_migration=300000' },
+          env: { AGENT_FAKE_LATENCY_MS: 'live_migration=300000,terminate=1000' },
         }),
       );
     }
@@ -274,7 +276,7 @@ describe('an admin steering a live migration in flight', () => {
     return { id, source, dest, migration };
   }
 
-  it('cancels: the guest stays on the source, the destination claim goes, the migration is cancelled', async () => {
+  it('cancels: the guest stays on the source, the destination drops its copy and claim, then the migration is cancelled', async () => {
     const { id, source, migration } = await startLive('live-cancel');
     const force = (body: unknown) =>
       call('POST', `/v3/servers/${id}/migrations/${migration.id}/action`, { token, body });
