@@ -3,15 +3,10 @@ import { finishAction, recordEvent } from '../compute/instance-actions.ts';
 import { failInstance } from '../compute/instance-faults.ts';
 import { transitionInstance } from '../compute/instance-states.ts';
 import { instanceQuotaDeltas, releaseQuota } from '../compute/quotas.ts';
+import { isServiceUp } from '../compute/service-liveness.ts';
 import { releaseClaims } from '../scheduler/claims.ts';
 import type { ConductorContext } from './context.ts';
-import {
-  isServiceUp,
-  loadHostService,
-  loadLiveInstance,
-  type PreparedCommand,
-  prepareCommand,
-} from './host-commands.ts';
+import { loadHostService, loadLiveInstance, type PreparedCommand, prepareCommand } from './host-commands.ts';
 import { CaughtError, describeCaughtError } from './step-errors.ts';
 
 const InstanceRef = v.object({ instance_uuid: v.pipe(v.string(), v.uuid()) });

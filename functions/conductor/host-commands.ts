@@ -43,14 +43,6 @@ export async function loadHostService(db: PrimaryDb, host: string): Promise<Host
   return service;
 }
 
-export function isServiceUp(service: HostService, now: Date, downTimeSeconds: number): boolean {
-  return (
-    !service.forced_down &&
-    service.last_seen_at !== null &&
-    now.getTime() - service.last_seen_at.getTime() < downTimeSeconds * 1000
-  );
-}
-
 export function instanceData(instance: typeof instances.$inferSelect): InstanceFields {
   return {
     uuid: instance.uuid,

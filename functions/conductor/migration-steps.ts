@@ -5,11 +5,12 @@ import { finishAction, recordEvent } from '../compute/instance-actions.ts';
 import { transitionInstance } from '../compute/instance-states.ts';
 import { transitionMigration } from '../compute/migration-states.ts';
 import { moveCommands } from '../compute/move-commands.ts';
+import { isServiceUp } from '../compute/service-liveness.ts';
 import { claimForMove } from '../scheduler/move-claims.ts';
 import { requestSpecFor } from '../scheduler/spec-from-instance.ts';
 import { BadRequest, Conflict, ServiceUnavailable, StateConflict } from '../shared/errors.ts';
 import type { ConductorContext } from './context.ts';
-import { isServiceUp, loadHostService } from './host-commands.ts';
+import { loadHostService } from './host-commands.ts';
 import {
   destinationSide,
   keepOnlyCurrentClaim,

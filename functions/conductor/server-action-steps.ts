@@ -3,15 +3,10 @@ import { HOST_ACTION_NAMES, HOST_ACTIONS } from '../compute/host-actions.ts';
 import { finishAction, recordEvent } from '../compute/instance-actions.ts';
 import { failInstance } from '../compute/instance-faults.ts';
 import { transitionInstance } from '../compute/instance-states.ts';
+import { isServiceUp } from '../compute/service-liveness.ts';
 import { ServiceUnavailable, StateConflict } from '../shared/errors.ts';
 import type { ConductorContext } from './context.ts';
-import {
-  isServiceUp,
-  loadHostService,
-  loadLiveInstance,
-  type PreparedCommand,
-  prepareCommand,
-} from './host-commands.ts';
+import { loadHostService, loadLiveInstance, type PreparedCommand, prepareCommand } from './host-commands.ts';
 import { CaughtError, describeCaughtError } from './step-errors.ts';
 
 const ActionRef = v.object({

@@ -9,12 +9,10 @@ import {
   defineAction,
   NoBody,
   requestHostAction,
-  requireComputeHost,
-  requireMigrationWorkflow,
   requireState,
   type ServerAction,
-  startMigration,
 } from './server-action-kit.ts';
+import { requireComputeHost, requireMigrationWorkflow, startMigration } from './server-moves.ts';
 
 // Havana's os-admin-actions: pause/suspend and their inverses, locks, cold and live migration, and
 // reset_state. The actions are dispatched by POST /v3/servers/{id}/action (server-actions.ts).

@@ -1,12 +1,12 @@
 import { asc, eq } from 'drizzle-orm';
 import type { Context } from 'hono';
 import { services } from '../../../schema/tables/index.ts';
+import { isServiceUp } from '../../compute/service-liveness.ts';
 import type { AppEnv } from '../context.ts';
 import { authorize } from '../policy.ts';
 import { route } from '../route.ts';
 import { defineExtension } from './extension.ts';
 import { aggregateZonesByHost, COMPUTE_BINARY, INTERNAL_ZONE } from './host-zones.ts';
-import { serviceIsUp } from './os-services.ts';
 
 interface ZoneHost {
   [binary: string]: { available: boolean; active: boolean; updated_at: string | null };
@@ -28,7 +28,7 @@ async function zones(c: Context<AppEnv>) {
     zone.available ||= !isCompute || !service.disabled;
     const host = zone.hosts[service.host] ?? {};
     host[service.binary] = {
-      available: serviceIsUp(service, c.var.config.SERVICE_DOWN_TIME_SECONDS),
+      available: isServiceUp(service, new Date(), c.var.config.SERVICE_DOWN_TIME_SECONDS),
       active: !service.disabled,
       updated_at: service.last_seen_at?.toISOString() ?? null,
     };

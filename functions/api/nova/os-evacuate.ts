@@ -2,14 +2,8 @@ import * as v from 'valibot';
 import { randomPassword } from '../../shared/encoding.ts';
 import { BadRequest } from '../../shared/errors.ts';
 import { defineExtension, type Extension } from './extension.ts';
-import {
-  defineAction,
-  requireComputeHost,
-  requireMigrationWorkflow,
-  requireState,
-  type ServerAction,
-  startMigration,
-} from './server-action-kit.ts';
+import { defineAction, requireState, type ServerAction } from './server-action-kit.ts';
+import { requireComputeHost, requireMigrationWorkflow, startMigration } from './server-moves.ts';
 
 // Havana's os-evacuate: rebuild a server of a failed host elsewhere. The source host must be down.
 const ALIAS = 'os-evacuate';

@@ -2,6 +2,7 @@ import { and, asc, eq, type SQL } from 'drizzle-orm';
 import type { Context } from 'hono';
 import * as v from 'valibot';
 import { services } from '../../../schema/tables/index.ts';
+import { isServiceUp } from '../../compute/service-liveness.ts';
 import { NotFound } from '../../shared/errors.ts';
 import type { AppEnv } from '../context.ts';
 import { authorize } from '../policy.ts';
@@ -10,12 +11,6 @@ import { defineExtension } from './extension.ts';
 
 type ServiceRow = typeof services.$inferSelect;
 
-/** Up while the service reported within SERVICE_DOWN_TIME_SECONDS and nobody forced it down. */
-export function serviceIsUp(service: ServiceRow, downTimeSeconds: number, now = Date.now()): boolean {
-  if (service.forced_down || !service.last_seen_at) return false;
-  return now - service.last_seen_at.getTime() <= downTimeSeconds * 1000;
-}
-
 function serviceView(c: Context<AppEnv>, service: ServiceRow) {
   return {
     id: service.id,
@@ -23,7 +18,7 @@ function serviceView(c: Context<AppEnv>, service: ServiceRow) {
     host: service.host,
     zone: service.availability_zone,
     status: service.disabled ? 'disabled' : 'enabled',
-    state: serviceIsUp(service, c.var.config.SERVICE_DOWN_TIME_SECONDS) ? 'up' : 'down',
+    state: isServiceUp(service, new Date(), c.var.config.SERVICE_DOWN_TIME_SECONDS) ? 'up' : 'down',
     disabled_reason: service.disabled_reason,
     forced_down: service.forced_down,
     updated_at: service.last_seen_at?.toISOString() ?? null,

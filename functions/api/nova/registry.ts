@@ -29,7 +29,7 @@ import { migrationsExtension } from './os-migrations.ts';
 import { multipleCreateExtension } from './os-multiple-create.ts';
 import { quotaClassSetsExtension } from './os-quota-class-sets.ts';
 import { quotaSetsExtension } from './os-quota-sets.ts';
-import { schedulerExtension } from './os-scheduler.ts';
+import { schedulerExtension } from './os-scheduler/index.ts';
 import { schedulerHintsExtension } from './os-scheduler-hints.ts';
 import { serverUsageExtension } from './os-server-usage.ts';
 import { servicesExtension } from './os-services.ts';

@@ -12,15 +12,13 @@ import {
 import { BadRequest, NotFound } from '../../shared/errors.ts';
 import { findVisibleFlavor } from './flavors.ts';
 import {
-  decideResize,
   defineAction,
   NoBody,
   requestHostAction,
-  requireMigrationWorkflow,
   requireState,
   type ServerAction,
-  startMigration,
 } from './server-action-kit.ts';
+import { decideResize, requireMigrationWorkflow, startMigration } from './server-moves.ts';
 import { serverDetail } from './server-view.ts';
 
 // The actions Havana's `servers` plugin itself provides (nova-havana.md §1.5).
