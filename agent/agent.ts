@@ -20,7 +20,6 @@ import {
 } from './command-params.ts';
 import type { AgentConfig } from './config.ts';
 import type { LiveMigrationControl, LiveMigrationMonitor, VirtDriver } from './drivers/driver.ts';
-import { FakeDriver } from './drivers/fake.ts';
 import { readJsonState, writeJsonStateAtomically } from './state-file.ts';
 
 // SQS hands over at most 10 messages per receive; more than a handful of simultaneous hypervisor
@@ -130,7 +129,6 @@ class CommandMonitor implements LiveMigrationMonitor {
 
 export class ComputeAgent {
   private readonly api: AgentApiClient;
-  private readonly driver: VirtDriver;
   private readonly completed: CompletedCommands;
   private readonly log: (line: string) => void;
   private readonly stopping = new AbortController();
@@ -144,6 +142,7 @@ export class ComputeAgent {
 
   constructor(
     private readonly config: AgentConfig,
+    private readonly driver: VirtDriver,
     options: ComputeAgentOptions = {},
   ) {
     this.api = new AgentApiClient({
@@ -151,15 +150,6 @@ export class ComputeAgent {
       host: config.host,
       credential: config.credential,
       ...(options.fetch ? { fetch: options.fetch } : {}),
-    });
-    this.driver = new FakeDriver({
-      stateDir: config.stateDir,
-      hypervisorHostname: config.host,
-      vcpus: config.vcpus,
-      memoryMb: config.memoryMb,
-      localGb: config.localGb,
-      latencyMs: config.fakeLatencyMs,
-      failureProbability: config.fakeFailureProbability,
     });
     this.completed = new CompletedCommands(join(config.stateDir, COMPLETED_COMMANDS_FILE));
     this.log = options.log ?? ((line) => console.log(`[${config.host}] ${line}`));

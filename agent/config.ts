@@ -2,6 +2,8 @@ import * as v from 'valibot';
 import { CURRENT_OBJECT_VERSIONS } from '../schema/objects/registry.ts';
 import type { FakeOperation } from './drivers/fake.ts';
 import { FAKE_OPERATIONS } from './drivers/fake.ts';
+import type { VirtDriverName } from './drivers/index.ts';
+import { VIRT_DRIVERS } from './drivers/index.ts';
 
 export interface AgentConfig {
   /** Base URL of the API, without a trailing slash. */
@@ -14,6 +16,7 @@ export interface AgentConfig {
   memoryMb: number;
   localGb: number;
   stateDir: string;
+  driver: VirtDriverName;
   /** Overrides the interval the API asks for at registration. */
   reportIntervalSeconds: number | undefined;
   heartbeatIntervalSeconds: number;
@@ -131,6 +134,10 @@ const AgentEnv = v.object({
   AGENT_MEMORY_MB: positiveInteger(32768),
   AGENT_LOCAL_GB: positiveInteger(500),
   AGENT_STATE_DIR: requiredText('required: the directory where the agent keeps its state'),
+  AGENT_DRIVER: v.optional(
+    v.pipe(v.string(), v.trim(), v.picklist(VIRT_DRIVERS, `expected one of: ${VIRT_DRIVERS.join(', ')}`)),
+    'fake',
+  ),
   AGENT_REPORT_INTERVAL_SECONDS: v.optional(positiveSeconds),
   AGENT_HEARTBEAT_INTERVAL_SECONDS: v.optional(positiveSeconds, '5'),
   AGENT_FAKE_LATENCY_MS: v.optional(
@@ -180,6 +187,7 @@ export function parseAgentConfig(env: Record<string, string | undefined>): Agent
     memoryMb: values.AGENT_MEMORY_MB,
     localGb: values.AGENT_LOCAL_GB,
     stateDir: values.AGENT_STATE_DIR,
+    driver: values.AGENT_DRIVER,
     reportIntervalSeconds: values.AGENT_REPORT_INTERVAL_SECONDS,
     heartbeatIntervalSeconds: values.AGENT_HEARTBEAT_INTERVAL_SECONDS,
     fakeLatencyMs: values.AGENT_FAKE_LATENCY_MS,

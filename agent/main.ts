@@ -1,6 +1,7 @@
 import { ComputeAgent } from './agent.ts';
 import type { AgentConfig } from './config.ts';
 import { AgentConfigError, parseAgentConfig } from './config.ts';
+import { createVirtDriver } from './drivers/index.ts';
 
 // CLI entry: `tsx agent/main.ts` with the AGENT_* variables set (see config.ts).
 
@@ -17,7 +18,9 @@ function loadConfig(): AgentConfig {
 }
 
 const config = loadConfig();
-const agent = new ComputeAgent(config, { log: (line) => console.log(`[${config.host}] ${line}`) });
+const agent = new ComputeAgent(config, createVirtDriver(config), {
+  log: (line) => console.log(`[${config.host}] ${line}`),
+});
 
 let stopping: Promise<void> | undefined;
 function stopOnSignal(signal: NodeJS.Signals): void {

@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import * as v from 'valibot';
+import type { ComputeCommandName } from '../../schema/objects/compute-command.ts';
+import { COMPUTE_COMMAND_NAMES } from '../../schema/objects/compute-command.ts';
 import type { InstanceData } from '../../schema/objects/instance.ts';
 import { readJsonState, writeJsonStateAtomically } from '../state-file.ts';
 import type {
@@ -22,20 +24,11 @@ import {
 } from './driver.ts';
 
 // Operations are named after the commands that trigger them, so an operator configuring latency or
-// failures speaks the same words as the workflow that sends the commands.
-export const FAKE_OPERATIONS = [
-  'spawn',
-  'terminate',
-  ...(Object.keys(POWER_OPERATIONS) as PowerOperation[]),
-  'prep_resize',
-  'migrate_disk_and_power_off',
-  'finish_resize',
-  'finish_revert_resize',
-  'pre_live_migration',
-  'live_migration',
-  'post_live_migration_at_destination',
-] as const;
-export type FakeOperation = (typeof FAKE_OPERATIONS)[number];
+// failures speaks the same words as the workflow that sends the commands. Every command the agent runs
+// is exactly one driver operation (terminate is destroy(), the power commands are power()), so the
+// operations are the command list itself and a new command gets its knobs without being listed here.
+export const FAKE_OPERATIONS = COMPUTE_COMMAND_NAMES;
+export type FakeOperation = ComputeCommandName;
 
 export const FAKE_STATE_FILE = 'fake-instances.json';
 const FAKE_CPU_FREQUENCY_MHZ = 2400;

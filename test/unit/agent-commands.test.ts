@@ -11,8 +11,10 @@ import { ComputeAgent } from '../../agent/agent.ts';
 import { parseAgentConfig } from '../../agent/config.ts';
 import type { DriverInstance } from '../../agent/drivers/driver.ts';
 import { POWER_STATE } from '../../agent/drivers/driver.ts';
+import type { FakeDriverOptions } from '../../agent/drivers/fake.ts';
 import { FakeDriver } from '../../agent/drivers/fake.ts';
 import { COMPUTE_COMMAND_NAMES, type DeliveredCommand } from '../../schema/objects/compute-command.ts';
+import type { InstanceData } from '../../schema/objects/instance.ts';
 import { CURRENT_OBJECT_VERSIONS } from '../../schema/objects/registry.ts';
 
 const PREFIX = '/compute-agent/v1';
@@ -152,25 +154,32 @@ class FakeComputeApi {
   }
 }
 
+function instanceData(
+  uuid: string,
+  sizes: { vcpus: number; memory_mb: number } = { vcpus: 2, memory_mb: 512 },
+): InstanceData {
+  return {
+    uuid,
+    name: 'vm-1',
+    project_id: 'project-a',
+    image_ref: 'image-1',
+    ...sizes,
+    root_gb: 1,
+    host: HOST,
+    node: HOST,
+  };
+}
+
 function instancePrimitive(
   uuid: string,
   version = '1.0',
-  sizes: { vcpus: number; memory_mb: number } = { vcpus: 2, memory_mb: 512 },
+  sizes?: { vcpus: number; memory_mb: number },
 ): Record<string, unknown> {
   return {
     'nova_object.name': 'Instance',
     'nova_object.namespace': 'nova',
     'nova_object.version': version,
-    'nova_object.data': {
-      uuid,
-      name: 'vm-1',
-      project_id: 'project-a',
-      image_ref: 'image-1',
-      ...sizes,
-      root_gb: 1,
-      host: HOST,
-      node: HOST,
-    },
+    'nova_object.data': instanceData(uuid, sizes),
   };
 }
 
@@ -207,19 +216,34 @@ afterEach(async () => {
   await rm(stateDir, { recursive: true, force: true });
 });
 
-async function startAgent(env: Record<string, string> = {}): Promise<ComputeAgent> {
+type FakeKnobs = Pick<FakeDriverOptions, 'latencyMs' | 'failureProbability'>;
+
+/** The host's fake driver; latency and failures are the test's to set. */
+function fakeDriver(knobs: FakeKnobs = {}): FakeDriver {
+  return new FakeDriver({
+    stateDir,
+    hypervisorHostname: HOST,
+    vcpus: 8,
+    memoryMb: 16384,
+    localGb: 200,
+    ...knobs,
+  });
+}
+
+/** An agent handed a fake driver with `knobs`; `env` adds AGENT_* variables to its configuration. */
+async function startAgent({
+  env = {},
+  ...knobs
+}: FakeKnobs & { env?: Record<string, string> } = {}): Promise<ComputeAgent> {
   const config = parseAgentConfig({
     AGENT_API_URL: apiUrl,
     AGENT_HOST: HOST,
     AGENT_CREDENTIAL: SECRET,
     AGENT_STATE_DIR: stateDir,
     AGENT_AVAILABILITY_ZONE: 'az-1',
-    AGENT_VCPUS: '8',
-    AGENT_MEMORY_MB: '16384',
-    AGENT_LOCAL_GB: '200',
     ...env,
   });
-  const agent = new ComputeAgent(config, { log: (line) => logs.push(line) });
+  const agent = new ComputeAgent(config, fakeDriver(knobs), { log: (line) => logs.push(line) });
   running.push(agent);
   await agent.start();
   return agent;
@@ -227,14 +251,7 @@ async function startAgent(env: Record<string, string> = {}): Promise<ComputeAgen
 
 /** The guests on the host as a fresh driver reads them from disk. */
 async function guestsOnHost(): Promise<DriverInstance[]> {
-  const driver = new FakeDriver({
-    stateDir,
-    hypervisorHostname: HOST,
-    vcpus: 8,
-    memoryMb: 16384,
-    localGb: 200,
-  });
-  return driver.listInstances();
+  return fakeDriver().listInstances();
 }
 
 async function instancesOnHost(): Promise<string[]> {
@@ -272,14 +289,14 @@ describe('ComputeAgent protocol handling', () => {
 
   it('keeps reporting without complaint to an API that answers reports with no body', async () => {
     api.reportsWithoutBody = true;
-    await startAgent({ AGENT_REPORT_INTERVAL_SECONDS: '0.05' });
+    await startAgent({ env: { AGENT_REPORT_INTERVAL_SECONDS: '0.05' } });
     await api.until(() => api.requestsTo('/report').length >= 3);
     expect(logs.filter((line) => line.includes('report failed'))).toEqual([]);
   });
 
   it('registers again when a report says the host is not registered', async () => {
     api.reportConflictsLeft = 1;
-    await startAgent({ AGENT_REPORT_INTERVAL_SECONDS: '0.05' });
+    await startAgent({ env: { AGENT_REPORT_INTERVAL_SECONDS: '0.05' } });
     await api.until(() => api.requestsTo('/register').length >= 2);
     await api.until(() => api.requestsTo('/report').length >= 2);
   });
@@ -320,7 +337,7 @@ describe('ComputeAgent protocol handling', () => {
   });
 
   it('answers failed with the driver error type when failure is injected', async () => {
-    await startAgent({ AGENT_FAKE_FAIL: 'spawn' });
+    await startAgent({ failureProbability: { spawn: 1 } });
     const uuid = randomUUID();
     const spawn = command('spawn', uuid);
     api.deliver(spawn);
@@ -336,6 +353,29 @@ describe('ComputeAgent protocol handling', () => {
     expect(await resultOf(terminate)).toMatchObject({ status: 'succeeded' });
   });
 
+  it("fails every command it runs through that command's own fake failure knob", async () => {
+    const uuid = randomUUID();
+    // live_migration looks for its guest before the copy, and so before the injected failure.
+    await fakeDriver().spawn(instanceData(uuid));
+    await startAgent({
+      failureProbability: Object.fromEntries(COMPUTE_COMMAND_NAMES.map((name) => [name, 1])),
+    });
+    // Every command's params at once: each command reads its own and ignores the others.
+    const params = { power_on: true, block_migration: false, dest_host: 'compute-2' };
+    const commands = COMPUTE_COMMAND_NAMES.map((name) => migrationCommand(name, uuid, params));
+    api.deliver(...commands);
+
+    for (const delivered of commands) {
+      expect(await resultOf(delivered)).toEqual({
+        status: 'failed',
+        error: {
+          type: 'FakeInjectedFailure',
+          message: `Injected ${delivered.name} failure for instance ${uuid}`,
+        },
+      });
+    }
+  });
+
   it('answers failed with IncompatibleObjectVersion for an instance of a newer major version', async () => {
     await startAgent();
     const spawn = command('spawn', randomUUID(), '2.0');
@@ -349,7 +389,7 @@ describe('ComputeAgent protocol handling', () => {
   });
 
   it('sends heartbeats while a slow command runs, and none after its result', async () => {
-    await startAgent({ AGENT_FAKE_LATENCY_MS: 'spawn=500', AGENT_HEARTBEAT_INTERVAL_SECONDS: '0.05' });
+    await startAgent({ latencyMs: { spawn: 500 }, env: { AGENT_HEARTBEAT_INTERVAL_SECONDS: '0.05' } });
     const spawn = command('spawn', randomUUID());
     api.deliver(spawn);
     await resultOf(spawn);
@@ -362,7 +402,7 @@ describe('ComputeAgent protocol handling', () => {
   });
 
   it('runs commands for one instance in the order they were delivered', async () => {
-    await startAgent({ AGENT_FAKE_LATENCY_MS: 'spawn=200,terminate=0' });
+    await startAgent({ latencyMs: { spawn: 200, terminate: 0 } });
     const uuid = randomUUID();
     const spawn = command('spawn', uuid);
     const terminate = command('terminate', uuid);
@@ -394,7 +434,7 @@ describe('ComputeAgent protocol handling', () => {
       AGENT_CREDENTIAL: 'wrong',
       AGENT_STATE_DIR: stateDir,
     });
-    const agent = new ComputeAgent(config, { log: () => undefined });
+    const agent = new ComputeAgent(config, fakeDriver(), { log: () => undefined });
     await expect(agent.start()).rejects.toThrow(/403 forbidden: Bad host credential/);
     await agent.stop();
   });
@@ -496,7 +536,7 @@ describe('ComputeAgent migration commands', () => {
   });
 
   it('fails only the migration command named for failure injection', async () => {
-    await startAgent({ AGENT_FAKE_FAIL: 'finish_resize' });
+    await startAgent({ failureProbability: { finish_resize: 1 } });
     const uuid = randomUUID();
     const prep = command('prep_resize', uuid);
     const finish = migrationCommand('finish_resize', uuid, { power_on: true });
@@ -545,8 +585,8 @@ describe('ComputeAgent migration commands', () => {
   describe('live_migration on the source', () => {
     async function migrating(latencyMs: number): Promise<DeliveredCommand> {
       await startAgent({
-        AGENT_FAKE_LATENCY_MS: `live_migration=${latencyMs}`,
-        AGENT_HEARTBEAT_INTERVAL_SECONDS: '0.05',
+        latencyMs: { live_migration: latencyMs },
+        env: { AGENT_HEARTBEAT_INTERVAL_SECONDS: '0.05' },
       });
       const uuid = randomUUID();
       const spawn = command('spawn', uuid);
@@ -604,7 +644,7 @@ describe('ComputeAgent migration commands', () => {
     const kept = randomUUID();
     const evacuated = randomUUID();
     api.evacuated = [evacuated, randomUUID()];
-    await startAgent({ AGENT_REPORT_INTERVAL_SECONDS: '0.05' });
+    await startAgent({ env: { AGENT_REPORT_INTERVAL_SECONDS: '0.05' } });
     for (const uuid of [kept, evacuated]) {
       const spawn = command('spawn', uuid);
       api.deliver(spawn);

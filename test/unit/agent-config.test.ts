@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AgentConfigError, parseAgentConfig } from '../../agent/config.ts';
 import { FAKE_OPERATIONS } from '../../agent/drivers/fake.ts';
 import { ApiEnv, ConfigError, parseConfig } from '../../functions/shared/config.ts';
+import { COMPUTE_COMMAND_NAMES } from '../../schema/objects/compute-command.ts';
 import { CURRENT_OBJECT_VERSIONS } from '../../schema/objects/registry.ts';
 
 const REQUIRED = {
@@ -32,6 +33,7 @@ describe('parseAgentConfig', () => {
       memoryMb: 32768,
       localGb: 500,
       stateDir: '.local/agent/compute-1',
+      driver: 'fake',
       reportIntervalSeconds: undefined,
       heartbeatIntervalSeconds: 5,
       fakeLatencyMs: Object.fromEntries(FAKE_OPERATIONS.map((operation) => [operation, 0])),
@@ -146,6 +148,26 @@ describe('parseAgentConfig', () => {
         [operation]: 1,
       });
     }
+  });
+
+  it('takes latency and failure injection for every command the agent runs, and nothing else', () => {
+    expect(Object.keys(parseAgentConfig(REQUIRED).fakeLatencyMs)).toEqual([...COMPUTE_COMMAND_NAMES]);
+    for (const name of COMPUTE_COMMAND_NAMES) {
+      const config = parseAgentConfig({
+        ...REQUIRED,
+        AGENT_FAKE_LATENCY_MS: `${name}=7`,
+        AGENT_FAKE_FAIL: name,
+      });
+      expect(config.fakeLatencyMs).toEqual({ [name]: 7 });
+      expect(config.fakeFailureProbability).toEqual({ [name]: 1 });
+    }
+    expect([...FAKE_OPERATIONS].sort()).toEqual([...COMPUTE_COMMAND_NAMES].sort());
+  });
+
+  it('chooses the fake virt driver unless AGENT_DRIVER names another it knows', () => {
+    expect(parseAgentConfig({ ...REQUIRED, AGENT_DRIVER: ' fake ' }).driver).toBe('fake');
+    const { message } = configError({ ...REQUIRED, AGENT_DRIVER: 'ipmi' });
+    expect(message).toMatch(/AGENT_DRIVER: expected one of: fake/);
   });
 
   it('lets the reported object versions be overridden', () => {

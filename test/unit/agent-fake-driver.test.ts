@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseAgentConfig } from '../../agent/config.ts';
 import type { LiveMigrationControl, LiveMigrationMonitor } from '../../agent/drivers/driver.ts';
 import {
   InstanceExists,
@@ -13,6 +14,7 @@ import {
 } from '../../agent/drivers/driver.ts';
 import type { FakeDriverOptions } from '../../agent/drivers/fake.ts';
 import { FAKE_STATE_FILE, FakeDriver, FakeInjectedFailure } from '../../agent/drivers/fake.ts';
+import { createVirtDriver } from '../../agent/drivers/index.ts';
 import type { InstanceData } from '../../schema/objects/instance.ts';
 
 let stateDir: string;
@@ -308,5 +310,41 @@ describe('FakeDriver migration operations', () => {
     await expect(source.liveMigration(moving, DESTINATION, watching)).rejects.toThrow(FakeInjectedFailure);
     expect(reported).not.toContain(100);
     expect(await uuids(source)).toEqual([moving.uuid]);
+  });
+});
+
+describe('createVirtDriver', () => {
+  it("builds the fake driver AGENT_DRIVER names with the host's name, sizes, state directory and knobs", async () => {
+    const built = createVirtDriver(
+      parseAgentConfig({
+        AGENT_API_URL: 'http://127.0.0.1:8787',
+        AGENT_HOST: 'compute-7',
+        AGENT_CREDENTIAL: 's3cret',
+        AGENT_STATE_DIR: stateDir,
+        AGENT_DRIVER: 'fake',
+        AGENT_VCPUS: '4',
+        AGENT_MEMORY_MB: '2048',
+        AGENT_LOCAL_GB: '20',
+        AGENT_FAKE_LATENCY_MS: 'spawn=30',
+        AGENT_FAKE_FAIL: 'terminate',
+      }),
+    );
+    expect(built).toBeInstanceOf(FakeDriver);
+    expect(built.hostResources()).toEqual({
+      hypervisor_hostname: 'compute-7',
+      hypervisor_type: 'fake',
+      hypervisor_version: 1,
+      vcpus: 4,
+      memory_mb: 2048,
+      local_gb: 20,
+    });
+
+    const guest = instance();
+    const started = performance.now();
+    await built.spawn(guest);
+    // A timer may fire a millisecond before its time.
+    expect(performance.now() - started).toBeGreaterThanOrEqual(29);
+    expect(await uuids(driver())).toEqual([guest.uuid]);
+    await expect(built.destroy(guest)).rejects.toThrow(FakeInjectedFailure);
   });
 });
