@@ -2,6 +2,7 @@ import { eq } from 'drizzle-orm';
 import { createApp } from '../../functions/api/app.ts';
 import { connectDatabase } from '../../schema/db.ts';
 import { instances, projects } from '../../schema/tables/index.ts';
+import { newInstanceRow } from '../helpers/instance-rows.ts';
 import type { BenchClient } from './client.ts';
 import { type Figure, percentile, round } from './stats.ts';
 
@@ -27,26 +28,16 @@ export async function dataLayerBench(ctx: DataLayerContext, pageSize = 1000): Pr
   const [project] = await primary.select().from(projects).where(eq(projects.name, ctx.adminProject));
   if (!project) throw new Error('admin project missing');
   const now = Date.now();
-  const rows = Array.from({ length: pageSize }, (_, i) => ({
-    uuid: crypto.randomUUID(),
-    project_id: project.id,
-    user_id: 'bench',
-    display_name: `bench-detail-${i}`,
-    image_ref: '70a599e0-31e7-49b7-b260-868f441e862b',
-    flavor: {
-      flavorid: '1',
-      name: 'm1.tiny',
-      memory_mb: 512,
-      vcpus: 1,
-      root_gb: 1,
-      ephemeral_gb: 0,
-      swap: 0,
-    },
-    vm_state: 'active',
-    metadata: {},
-    reservation_id: 'r-bench',
-    created_at: new Date(now + i),
-  }));
+  // The same rows as before the shared fixture, user and reservation included: the page measured must not change.
+  const rows = Array.from({ length: pageSize }, (_, i) =>
+    newInstanceRow({
+      project_id: project.id,
+      user_id: 'bench',
+      display_name: `bench-detail-${i}`,
+      reservation_id: 'r-bench',
+      created_at: new Date(now + i),
+    }),
+  );
   for (let i = 0; i < rows.length; i += 250) await primary.insert(instances).values(rows.slice(i, i + 250));
 
   // Round trips are counted on the in-process app (the same code the worker runs): one fetch per query.

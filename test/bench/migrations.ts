@@ -1,3 +1,4 @@
+import { waitUntil } from '../helpers/wait.ts';
 import type { BenchClient } from './client.ts';
 import { type Figure, percentile, round } from './stats.ts';
 
@@ -18,29 +19,30 @@ async function serverState(client: BenchClient, id: string): Promise<ServerState
 }
 
 async function waitStatus(client: BenchClient, id: string, status: string): Promise<ServerState> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    const state = await serverState(client, id);
-    if (state.status === status) return state;
-    if (state.status === 'ERROR') throw new Error(`server ${id} went to ERROR`);
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  }
-  throw new Error(`server ${id} did not reach ${status}`);
+  return waitUntil(
+    `server ${id} to reach ${status}`,
+    async () => {
+      const state = await serverState(client, id);
+      if (state.status === 'ERROR') throw new Error(`server ${id} went to ERROR`);
+      return state;
+    },
+    { until: (state) => state.status === status, timeoutMs: 60_000, intervalMs: POLL_MS },
+  );
 }
 
 async function waitMigration(client: BenchClient, id: string, status: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    const { body } = await client.request<{ migrations: { status: string; error_message: string | null }[] }>(
-      'GET',
-      `/v3/servers/${id}/migrations`,
-    );
-    if (body.migrations[0]?.status === status) return;
-    const latest = body.migrations[0];
-    if (latest?.status === 'error') throw new Error(`migration of ${id} failed: ${latest.error_message}`);
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  }
-  throw new Error(`migration of ${id} did not reach ${status}`);
+  await waitUntil(
+    `the migration of ${id} to reach ${status}`,
+    async () => {
+      const { body } = await client.request<{
+        migrations: { status: string; error_message: string | null }[];
+      }>('GET', `/v3/servers/${id}/migrations`);
+      const latest = body.migrations[0];
+      if (latest?.status === 'error') throw new Error(`migration of ${id} failed: ${latest.error_message}`);
+      return latest?.status;
+    },
+    { until: (latest) => latest === status, timeoutMs: 60_000, intervalMs: POLL_MS },
+  );
 }
 
 async function act(client: BenchClient, id: string, body: unknown): Promise<void> {

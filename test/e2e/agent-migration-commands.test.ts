@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CreateStateMachineCommand,
   DescribeExecutionCommand,
@@ -20,6 +19,8 @@ import { instances, migrations, services } from '../../schema/tables/index.ts';
 import { SQS_SEND_AND_WAIT } from '../../workflows/asl.ts';
 import { primaryDb, stackInfo } from '../helpers/api.ts';
 import { hostClient, issueHostCredential, startRegisteredTestAgent } from '../helpers/hosts.ts';
+import { M1_TINY, newInstanceRow } from '../helpers/instance-rows.ts';
+import { waitUntil } from '../helpers/wait.ts';
 
 // The agent-facing half of unified migrations, without the migrate-server workflow: a one-state
 // machine puts a command on a host's queue exactly as the workflows do (callback task, real token),
@@ -110,15 +111,7 @@ async function sendCommand(
   params: Record<string, unknown> = {},
 ): Promise<SentCommand> {
   const commandId = randomUUID();
-  const flavor = {
-    flavorid: '1',
-    name: 'm1.tiny',
-    memory_mb: 512,
-    vcpus: 1,
-    root_gb: 1,
-    ephemeral_gb: 0,
-    swap: 0,
-  };
+  const flavor = M1_TINY;
   const instance = makeCompatible(
     InstanceObject,
     {
@@ -155,11 +148,12 @@ async function sendCommand(
 }
 
 async function finished(executionArn: string): Promise<DescribeExecutionCommandOutput> {
-  for (;;) {
-    const execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-    if (execution.status !== 'RUNNING') return execution;
-    await sleep(100);
-  }
+  return waitUntil(
+    `execution ${executionArn} to end`,
+    () => sfn.send(new DescribeExecutionCommand({ executionArn })),
+    // This wait had no bound of its own, only the test's: the stack project's testTimeout.
+    { timeoutMs: 60_000, intervalMs: 100, until: (execution) => execution.status !== 'RUNNING' },
+  );
 }
 
 /** An in-flight live migration of `uuid` away from `source`, as the conductor records it. */
@@ -192,29 +186,7 @@ async function setControl(id: number, control: 'cancel' | 'force_complete'): Pro
 async function insertInstance(uuid: string, host: string | null, deleted = false): Promise<void> {
   const [inserted] = await primaryDb()
     .insert(instances)
-    .values({
-      uuid,
-      project_id: 'project-a',
-      user_id: 'user-a',
-      display_name: `vm-${uuid.slice(0, 8)}`,
-      image_ref: 'image-1',
-      flavor: {
-        flavorid: '1',
-        name: 'm1.tiny',
-        memory_mb: 512,
-        vcpus: 1,
-        root_gb: 1,
-        ephemeral_gb: 0,
-        swap: 0,
-      },
-      vm_state: 'active',
-      host,
-      node: host,
-      availability_zone: ZONE,
-      metadata: {},
-      reservation_id: `r-${uuid.slice(0, 8)}`,
-      created_at: new Date(),
-    })
+    .values(newInstanceRow({ uuid, host, node: host }))
     .$returningId();
   if (deleted && inserted) {
     await primaryDb()
@@ -251,16 +223,19 @@ describe('the agent API for migration commands, spoken directly by the host', ()
   /** Receives until every one of `commandIds` has arrived; returns them by id. */
   async function receive(...commandIds: string[]) {
     const arrived = new Map<string, Record<string, unknown>>();
-    const deadline = Date.now() + 15_000;
-    while (Date.now() < deadline && arrived.size < commandIds.length) {
-      const received = await asHost('POST', '/commands/receive', { wait_seconds: 1, max: 10 });
-      for (const command of (received.body as { commands: Array<Record<string, unknown>> }).commands) {
-        if (commandIds.includes(String(command.command_id))) arrived.set(String(command.command_id), command);
-      }
-    }
-    if (arrived.size < commandIds.length)
-      throw new Error(`commands ${commandIds.join(', ')} never all arrived`);
-    return arrived;
+    return waitUntil(
+      `commands ${commandIds.join(', ')} to arrive`,
+      async () => {
+        const received = await asHost('POST', '/commands/receive', { wait_seconds: 1, max: 10 });
+        for (const command of (received.body as { commands: Array<Record<string, unknown>> }).commands) {
+          if (commandIds.includes(String(command.command_id)))
+            arrived.set(String(command.command_id), command);
+        }
+        return arrived;
+      },
+      // The receive long-polls for a second: no pause needed between tries.
+      { timeoutMs: 15_000, intervalMs: 0, until: (soFar) => soFar.size === commandIds.length },
+    );
   }
 
   it("hands the command's params to the host, writes live-migration progress and answers the admin's control", async () => {
@@ -329,14 +304,18 @@ describe('the agent API for migration commands, spoken directly by the host', ()
 
     // The test stack hides a received command for 5 s (test/helpers/global-setup.ts).
     const seenAgain = new Set<string>();
-    const until = Date.now() + 14_000;
-    while (Date.now() < until && !seenAgain.has(silent.commandId)) {
-      expect((await asHost('POST', `/commands/${beating.commandId}/heartbeat`)).status).toBe(204);
-      const received = await asHost('POST', '/commands/receive', { wait_seconds: 2, max: 10 });
-      for (const command of (received.body as { commands: Array<{ command_id: string }> }).commands)
-        seenAgain.add(command.command_id);
-    }
-    expect(seenAgain.has(silent.commandId)).toBe(true);
+    await waitUntil(
+      'the silent command to be delivered again',
+      async () => {
+        expect((await asHost('POST', `/commands/${beating.commandId}/heartbeat`)).status).toBe(204);
+        const received = await asHost('POST', '/commands/receive', { wait_seconds: 2, max: 10 });
+        for (const command of (received.body as { commands: Array<{ command_id: string }> }).commands)
+          seenAgain.add(command.command_id);
+        return seenAgain;
+      },
+      // The receive long-polls for two seconds: no pause needed between tries.
+      { timeoutMs: 14_000, intervalMs: 0, until: (seen) => seen.has(silent.commandId) },
+    );
     expect(seenAgain.has(beating.commandId)).toBe(false);
 
     for (const sent of [beating, silent]) {

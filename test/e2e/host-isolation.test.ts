@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { computeCommands, services } from '../../schema/tables/index.ts';
 import { createServer, login, primaryDb, stackInfo, waitForServer } from '../helpers/api.ts';
 import { hostClient, issueHostCredential } from '../helpers/hosts.ts';
+import { waitUntil } from '../helpers/wait.ts';
 
 // Two hosts played by the test itself (no agent process), each alone in its own zone, so that a
 // boot into ZONE_B puts its spawn command on host B's queue only.
@@ -47,14 +48,17 @@ describe('an agent acts only on its own host', () => {
 
   it("answers 403 when host A tries to complete host B's task, and lets B complete it", async () => {
     const id = await createServer(token, { name: 'isolated', availability_zone: ZONE_B });
-    let commandId: string | undefined;
-    const deadline = Date.now() + 15_000;
-    while (!commandId && Date.now() < deadline) {
-      const received = await asB('POST', '/commands/receive', { wait_seconds: 1, max: 10 });
-      const commands = (received.body as { commands: Array<{ command_id: string; name: string }> }).commands;
-      commandId = commands.find((command) => command.name === 'spawn')?.command_id;
-    }
-    expect(commandId).toBeDefined();
+    const commandId = await waitUntil(
+      "the spawn command on host B's queue",
+      async () => {
+        const received = await asB('POST', '/commands/receive', { wait_seconds: 1, max: 10 });
+        const commands = (received.body as { commands: Array<{ command_id: string; name: string }> })
+          .commands;
+        return commands.find((command) => command.name === 'spawn')?.command_id;
+      },
+      // The receive long-polls for a second: no pause needed between tries.
+      { timeoutMs: 15_000, intervalMs: 0 },
+    );
     // Host A's own queue never sees B's command.
     const seenByA = await asA('POST', '/commands/receive', { wait_seconds: 0, max: 10 });
     expect(seenByA.body).toEqual({ commands: [] });
@@ -69,7 +73,7 @@ describe('an agent acts only on its own host', () => {
     const [row] = await primaryDb()
       .select()
       .from(computeCommands)
-      .where(eq(computeCommands.command_id, commandId ?? ''));
+      .where(eq(computeCommands.command_id, commandId));
     expect(row).toMatchObject({ host: HOST_B, status: 'delivered' });
 
     expect((await asB('POST', `/commands/${commandId}/heartbeat`)).status).toBe(204);

@@ -64,14 +64,19 @@ describe('20 concurrent migrations across 5 hosts', () => {
       ids.filter((_, i) => i % 2 === 0).map((id) => serverAction(token, id, { confirm_resize: null })),
     );
     expect(confirms.map((response) => response.status)).toEqual(confirms.map(() => 204));
-    await Promise.all(ids.map((id) => waitForMigration(id, ['confirmed', 'done', 'error'], 120_000)));
+    const ended = await Promise.all(
+      ids.map((id) => waitForMigration(id, ['confirmed', 'done', 'error'], 120_000)),
+    );
+    // Every move ended the way its kind should: the cold ones confirmed, the live ones done, none in error.
+    expect(ended.map((migration) => migration.status)).toEqual(
+      ids.map((_, i) => (i % 2 === 0 ? 'confirmed' : 'done')),
+    );
 
-    for (const [i, id] of ids.entries()) {
+    for (const id of ids) {
       const instance = await instanceRow(id);
       expect(instance.host).not.toBe(sources.get(id));
       expect(instance.vm_state).toBe('active');
       await expectSettled(id, HOSTS);
-      expect((await waitForMigration(id, [i % 2 === 0 ? 'confirmed' : 'done'])).status).toBeTruthy();
     }
     for (const host of HOSTS) {
       await expectNodeUsageMatchesClaims(host);

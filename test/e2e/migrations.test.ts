@@ -14,6 +14,7 @@ import {
   startMoveHost,
   waitForMigration,
 } from '../helpers/moves.ts';
+import { eventually } from '../helpers/wait.ts';
 
 // Every path of the migrate-server workflow end to end, on two hosts of the test's own zone.
 const ZONE = 'az-moves';
@@ -225,11 +226,10 @@ describe('unified migrations', () => {
       expect((await forceDown(false)).status).toBe(200);
       await sourceHost?.restart();
     }
-    const deadline = Date.now() + 20_000;
-    while ((await guestsOn(source)).includes(id) && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    expect(await guestsOn(source)).not.toContain(id);
+    await eventually(async () => expect(await guestsOn(source)).not.toContain(id), {
+      timeoutMs: 20_000,
+      intervalMs: 200,
+    });
     expect(await guestsOn(dest)).toContain(id);
     await expectSettled(id, HOSTS);
     await checkNodes();

@@ -1,6 +1,7 @@
 import { createConnection } from 'mysql2/promise';
 import { describe, expect, it } from 'vitest';
 import { call, IMAGE, login, stackInfo, waitForServer } from '../helpers/api.ts';
+import { eventually } from '../helpers/wait.ts';
 
 interface ReplicaView {
   replicas: Array<{ caught_up: boolean; primary_position: string; replica_position: string }>;
@@ -50,11 +51,10 @@ describe('read-your-writes over an asynchronous replica', () => {
       await replica.query('START SLAVE SQL_THREAD');
       await replica.end();
     }
-    const deadline = Date.now() + 10_000;
-    while ((await rawGet(`/v3/servers/${id}`, token)) !== 200 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    expect(await rawGet(`/v3/servers/${id}`, token)).toBe(200);
+    await eventually(async () => expect(await rawGet(`/v3/servers/${id}`, token)).toBe(200), {
+      timeoutMs: 10_000,
+      intervalMs: 50,
+    });
     await waitForServer(token, id, ['ACTIVE']);
     await call('DELETE', `/v3/servers/${id}`, { token });
     await waitForServer(token, id, ['DELETED']);

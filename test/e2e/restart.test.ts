@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../infra/local/free-port.ts';
 import { IMAGE, stackInfo } from '../helpers/api.ts';
+import { eventually } from '../helpers/wait.ts';
 
 // `npm start` itself, twice on one data dir: what it printed is what a user would use.
 const MAIN = new URL('../../infra/local/main.ts', import.meta.url).pathname;
@@ -102,13 +103,11 @@ describe('npm start', () => {
     });
     expect(created.status).toBe(202);
     const id = created.body.server?.id ?? '';
-    const deadline = Date.now() + 20_000;
-    let status = '';
-    while (status !== 'ACTIVE' && Date.now() < deadline) {
-      status = (await api(port, 'GET', `/v3/servers/${id}`, adminToken)).body.server?.status ?? '';
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    expect(status).toBe('ACTIVE');
+    await eventually(
+      async () =>
+        expect((await api(port, 'GET', `/v3/servers/${id}`, adminToken)).body.server?.status).toBe('ACTIVE'),
+      { timeoutMs: 20_000, intervalMs: 100 },
+    );
     expect((await processesUsing(dataDir)).length).toBeGreaterThanOrEqual(5);
     expect(await stopCloud(first)).toBe(0);
     await expect(fetch(`http://127.0.0.1:${port}/`)).rejects.toThrow();

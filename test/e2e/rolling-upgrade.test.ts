@@ -5,6 +5,7 @@ import { InstanceObject } from '../../schema/objects/instance.ts';
 import { computeNodes, services } from '../../schema/tables/index.ts';
 import { call, createServer, login, primaryDb, stackInfo, waitForServer } from '../helpers/api.ts';
 import { startTestAgent } from '../helpers/hosts.ts';
+import { waitUntil } from '../helpers/wait.ts';
 
 // Rolling upgrades: the control plane is upgraded first, so it must keep driving agents that only
 // understand older object versions, and refuse agents it cannot talk to at all.
@@ -13,21 +14,17 @@ const OLD_ZONE = 'az-rolling-old';
 const NEW_HOST = 'rolling-new-1';
 const NEW_ZONE = 'az-rolling-new';
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    const found = await probe();
-    if (found !== undefined) return found;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const WAIT = { timeoutMs: 20_000, intervalMs: 100 };
 
 async function waitForRegistration(host: string): Promise<void> {
-  await waitFor(`${host} to register`, async () => {
-    const [node] = await primaryDb().select().from(computeNodes).where(eq(computeNodes.host, host));
-    return node;
-  });
+  await waitUntil(
+    `${host} to register`,
+    async () => {
+      const [node] = await primaryDb().select().from(computeNodes).where(eq(computeNodes.host, host));
+      return node;
+    },
+    WAIT,
+  );
 }
 
 async function computeService(host: string) {
@@ -58,8 +55,10 @@ async function bootAndDelete(token: string, zone: string, host: string, lines: s
   const deleted = await call('DELETE', `/v3/servers/${id}`, { token });
   expect(deleted.status).toBe(204);
   await waitForServer(token, id, ['DELETED']);
-  const terminateVersion = await waitFor('the terminate command in the agent log', () =>
-    versionReceived(lines, 'terminate', id),
+  const terminateVersion = await waitUntil(
+    'the terminate command in the agent log',
+    () => versionReceived(lines, 'terminate', id),
+    WAIT,
   );
   return { spawnVersion, terminateVersion };
 }
@@ -119,8 +118,10 @@ describe('rolling upgrade: a new control plane and agents pinned to older object
         join(stackInfo().dataDir, 'agents', host),
       );
       agents.push(agent);
-      const refusal = await waitFor('the agent to give up', () =>
-        lines.find((line) => line.includes('could not start')),
+      const refusal = await waitUntil(
+        'the agent to give up',
+        () => lines.find((line) => line.includes('could not start')),
+        WAIT,
       );
       expect(refusal).toContain(`Instance`);
       expect(refusal).toContain(version);

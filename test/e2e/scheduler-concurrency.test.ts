@@ -7,6 +7,7 @@ import type { AgentProcess } from '../../infra/local/agents.ts';
 import { computeNodes, instanceFaults, instances, resourceClaims } from '../../schema/tables/index.ts';
 import { call, createServer, login, primaryDb, waitForServer } from '../helpers/api.ts';
 import { startTestAgent } from '../helpers/hosts.ts';
+import { waitUntil } from '../helpers/wait.ts';
 
 // Five real agents alone in their own zone, each with room for exactly 40 m1.tiny (1 GB disk each,
 // disk_allocation_ratio 1: 40 GB is the binding limit; RAM and vCPUs have room to spare).
@@ -17,16 +18,6 @@ const BOOTS = HOSTS.length * PER_HOST;
 
 async function fleetNodes() {
   return primaryDb().select().from(computeNodes).where(inArray(computeNodes.host, HOSTS));
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
 }
 
 describe('200 concurrent boots into a fleet that fits them exactly', () => {
@@ -45,11 +36,11 @@ describe('200 concurrent boots into a fleet that fits them exactly', () => {
       );
       agents.push(agent);
     }
-    await waitFor(
-      'the five hosts to register',
-      async () => ((await fleetNodes()).length === HOSTS.length ? true : undefined),
-      30_000,
-    );
+    await waitUntil('the five hosts to register', fleetNodes, {
+      timeoutMs: 30_000,
+      intervalMs: 250,
+      until: (nodes) => nodes.length === HOSTS.length,
+    });
   });
 
   afterAll(async () => {
@@ -68,16 +59,18 @@ describe('200 concurrent boots into a fleet that fits them exactly', () => {
       )),
     );
     const db = primaryDb();
-    const settled = await waitFor(
+    const settled = await waitUntil(
       'every boot to settle',
-      async () => {
-        const rows = await db
+      () =>
+        db
           .select({ uuid: instances.uuid, vm_state: instances.vm_state, host: instances.host })
           .from(instances)
-          .where(inArray(instances.uuid, ids));
-        return rows.every((row) => row.vm_state !== 'building') ? rows : undefined;
+          .where(inArray(instances.uuid, ids)),
+      {
+        timeoutMs: 180_000,
+        intervalMs: 250,
+        until: (rows) => rows.every((row) => row.vm_state !== 'building'),
       },
-      180_000,
     );
     const faults = await db
       .select({ uuid: instanceFaults.instance_uuid, message: instanceFaults.message })

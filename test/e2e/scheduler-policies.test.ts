@@ -8,6 +8,7 @@ import { computeNodes, flavorExtraSpecs, flavors, instances } from '../../schema
 import { call, IMAGE, login, primaryDb, waitForServer } from '../helpers/api.ts';
 import { startTestAgent } from '../helpers/hosts.ts';
 import { createMember } from '../helpers/identity.ts';
+import { waitUntil } from '../helpers/wait.ts';
 
 interface HintView {
   name: string;
@@ -27,13 +28,11 @@ async function startZone(zone: string, hosts: [string, string], stateDir: string
       return agent;
     }),
   );
-  const deadline = Date.now() + 30_000;
-  while (
-    (await primaryDb().select().from(computeNodes).where(inArray(computeNodes.host, hosts))).length < 2
-  ) {
-    if (Date.now() > deadline) throw new Error(`hosts of ${zone} did not register`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  await waitUntil(
+    `hosts of ${zone} to register`,
+    () => primaryDb().select().from(computeNodes).where(inArray(computeNodes.host, hosts)),
+    { timeoutMs: 30_000, intervalMs: 200, until: (nodes) => nodes.length >= 2 },
+  );
   return agents;
 }
 

@@ -1,5 +1,7 @@
 import { inject } from 'vitest';
+import { primaryPosition, replicaHasReached } from '../../schema/consistency.ts';
 import { createDatabase } from '../../schema/db.ts';
+import { waitUntil } from './wait.ts';
 
 export function stackInfo() {
   return inject('stack');
@@ -9,6 +11,23 @@ export function stackInfo() {
 export function primaryDb() {
   const { database } = stackInfo();
   return createDatabase({ primary: database.primaryUrl, replicas: [] }).$primary;
+}
+
+/**
+ * Waits until the replica has applied every write the primary has had so far. A test that writes
+ * rows straight to the primary and then reads them through the API carries no consistency token, so
+ * the API may read the replica before replication (or read-your-writes.test.ts, which pauses it) lets
+ * the rows arrive.
+ */
+export async function replicaCaughtUp(): Promise<void> {
+  const { database } = stackInfo();
+  const replica = createDatabase({ primary: database.replicaUrl, replicas: [] }).$primary;
+  const position = await primaryPosition(primaryDb(), 'mariadb');
+  await waitUntil(
+    "the replica to apply the primary's writes",
+    () => replicaHasReached(replica, 'mariadb', position),
+    { timeoutMs: 30_000, intervalMs: 50 },
+  );
 }
 
 export async function login(
@@ -98,17 +117,19 @@ export async function waitForServer(
   statuses: string[],
   timeoutMs = 30_000,
 ): Promise<ServerView | null> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    const response = await call<{ server: ServerView }>('GET', `/v3/servers/${id}`, { token });
-    if (response.status === 404 && statuses.includes('DELETED')) return null;
-    last = response.body;
-    if (response.status === 200 && statuses.includes(response.body.server.status))
-      return response.body.server;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(
-    `server ${id} did not reach ${statuses.join('/')} in ${timeoutMs} ms; last: ${JSON.stringify(last)}`,
+  const gone = (status: number) => status === 404 && statuses.includes('DELETED');
+  const answer = await waitUntil(
+    `server ${id} to reach ${statuses.join('/')}`,
+    // Status and body only: the timeout message shows the last answer, and headers would say nothing.
+    async () => {
+      const response = await call<{ server: ServerView }>('GET', `/v3/servers/${id}`, { token });
+      return { status: response.status, body: response.body };
+    },
+    {
+      timeoutMs,
+      intervalMs: 100,
+      until: ({ status, body }) => gone(status) || (status === 200 && statuses.includes(body.server.status)),
+    },
   );
+  return gone(answer.status) ? null : answer.body.server;
 }

@@ -3,6 +3,7 @@ import { eq } from 'drizzle-orm';
 import { type AgentSpec, startAgentProcess } from '../../infra/local/agents.ts';
 import { computeNodes } from '../../schema/tables/index.ts';
 import { call, login, primaryDb, stackInfo } from './api.ts';
+import { waitUntil } from './wait.ts';
 
 /** Issues a host credential through the admin API, as an operator would. */
 export async function issueHostCredential(host: string): Promise<string> {
@@ -40,12 +41,18 @@ export function hostClient(host: string, secret: string) {
  */
 export async function startRegisteredTestAgent(spec: AgentSpec): Promise<{ stop(): Promise<void> }> {
   const { agent } = await startTestAgent(spec, join(stackInfo().dataDir, 'agents', spec.host));
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    const [node] = await primaryDb().select().from(computeNodes).where(eq(computeNodes.host, spec.host));
-    if (node) return agent;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+  try {
+    await waitUntil(
+      `${spec.host} to register its compute node`,
+      async () => {
+        const [node] = await primaryDb().select().from(computeNodes).where(eq(computeNodes.host, spec.host));
+        return node;
+      },
+      { timeoutMs: 20_000, intervalMs: 100 },
+    );
+  } catch (error) {
+    await agent.stop();
+    throw error;
   }
-  await agent.stop();
-  throw new Error(`${spec.host} never registered`);
+  return agent;
 }

@@ -7,6 +7,7 @@ import type { AgentSpec } from '../../infra/local/agents.ts';
 import { computeNodes, instances, migrations, resourceClaims, services } from '../../schema/tables/index.ts';
 import { call, primaryDb, stackInfo } from './api.ts';
 import { startTestAgent } from './hosts.ts';
+import { waitUntil } from './wait.ts';
 
 // What the migration tests share: their own hosts (agents that heartbeat every second, so the test
 // stack's short MIGRATION_HEARTBEAT_SECONDS applies), what each host's fake hypervisor holds, and the
@@ -31,14 +32,19 @@ function agentDir(host: string): string {
 }
 
 async function waitRegistered(host: string, since: Date): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    const [service] = await primaryDb().select().from(services).where(eq(services.host, host));
-    const [node] = await primaryDb().select().from(computeNodes).where(eq(computeNodes.host, host));
-    if (node && service?.last_seen_at && service.last_seen_at >= since) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${host} never registered`);
+  await waitUntil(
+    `${host} to register, seen since ${since.toISOString()}`,
+    async () => {
+      const [service] = await primaryDb().select().from(services).where(eq(services.host, host));
+      const [node] = await primaryDb().select().from(computeNodes).where(eq(computeNodes.host, host));
+      return { service, node };
+    },
+    {
+      timeoutMs: 20_000,
+      intervalMs: 100,
+      until: ({ service, node }) => Boolean(node && service?.last_seen_at && service.last_seen_at >= since),
+    },
+  );
 }
 
 /** A test's own compute host, with an agent that heartbeats every second. */
@@ -91,14 +97,11 @@ export async function waitForMigration(
   statuses: string[],
   timeoutMs = 40_000,
 ): Promise<MigrationRow> {
-  const deadline = Date.now() + timeoutMs;
-  let last: MigrationRow | undefined;
-  while (Date.now() < deadline) {
-    last = await latestMigration(uuid);
-    if (last && statuses.includes(last.status)) return last;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`migration of ${uuid} did not reach ${statuses.join('/')}; last: ${JSON.stringify(last)}`);
+  return waitUntil(`the migration of ${uuid} to reach ${statuses.join('/')}`, () => latestMigration(uuid), {
+    timeoutMs,
+    intervalMs: 100,
+    until: (row): row is MigrationRow => row !== undefined && statuses.includes(row.status),
+  });
 }
 
 export async function instanceRow(uuid: string) {

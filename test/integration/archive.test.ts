@@ -11,6 +11,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ARCHIVE_PLAN, archiveDeletedRows, purgeShadowRows } from '../../schema/archive.ts';
 import * as tables from '../../schema/tables/index.ts';
 import { primaryDb, stackInfo } from '../helpers/api.ts';
+import { newInstanceRow } from '../helpers/instance-rows.ts';
+import { waitUntil } from '../helpers/wait.ts';
 
 // Every test works in its own distant past (deleted_at in the 1970s) and archives with a cut-off in
 // that past, so rows other test files delete today are never in its way, and it cleans up its rows.
@@ -37,26 +39,7 @@ async function seedInstance(
   const created = new Date('1970-06-01T00:00:00Z');
   const [row] = await db
     .insert(tables.instances)
-    .values({
-      uuid,
-      project_id: 'archive-test',
-      user_id: 'archive-test',
-      display_name: `archive-${uuid.slice(0, 8)}`,
-      image_ref: 'image',
-      flavor: {
-        flavorid: '1',
-        name: 'm1.tiny',
-        memory_mb: 512,
-        vcpus: 1,
-        root_gb: 1,
-        ephemeral_gb: 0,
-        swap: 0,
-      },
-      vm_state: deletedAt ? 'deleted' : 'active',
-      metadata: {},
-      reservation_id: 'r-archive',
-      created_at: created,
-    })
+    .values(newInstanceRow({ uuid, vm_state: deletedAt ? 'deleted' : 'active', created_at: created }))
     .$returningId();
   if (!row) throw new Error('instance not inserted');
   if (deletedAt)
@@ -423,11 +406,11 @@ describe('archive deleted rows', () => {
         }),
       }),
     );
-    let description = await sfn.send(new DescribeExecutionCommand({ executionArn: started.executionArn }));
-    for (let i = 0; i < 300 && description.status === 'RUNNING'; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      description = await sfn.send(new DescribeExecutionCommand({ executionArn: started.executionArn }));
-    }
+    const description = await waitUntil(
+      'the archive execution to end',
+      () => sfn.send(new DescribeExecutionCommand({ executionArn: started.executionArn })),
+      { timeoutMs: 30_000, intervalMs: 100, until: (execution) => execution.status !== 'RUNNING' },
+    );
     expect(description.status).toBe('SUCCEEDED');
     const output = JSON.parse(description.output ?? '{}') as {
       run: { archived: Record<string, number>; archived_total: number };

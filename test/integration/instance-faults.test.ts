@@ -3,34 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { failInstance } from '../../functions/compute/instance-faults.ts';
 import { StateConflict } from '../../functions/shared/errors.ts';
 import { instanceFaults, instances } from '../../schema/tables/index.ts';
-import { IMAGE, primaryDb } from '../helpers/api.ts';
+import { primaryDb } from '../helpers/api.ts';
+import { newInstanceRow } from '../helpers/instance-rows.ts';
 
 async function insertInstance(vm_state: string, task_state: string | null): Promise<string> {
-  const uuid = crypto.randomUUID();
-  await primaryDb()
-    .insert(instances)
-    .values({
-      uuid,
-      project_id: 'instance-faults',
-      user_id: 'instance-faults',
-      display_name: 'fault-subject',
-      image_ref: IMAGE,
-      flavor: {
-        flavorid: '1',
-        name: 'm1.tiny',
-        memory_mb: 512,
-        vcpus: 1,
-        root_gb: 1,
-        ephemeral_gb: 0,
-        swap: 0,
-      },
-      vm_state,
-      task_state,
-      metadata: {},
-      reservation_id: 'r-instance-faults',
-      created_at: new Date(),
-    });
-  return uuid;
+  const row = newInstanceRow({ vm_state, task_state });
+  await primaryDb().insert(instances).values(row);
+  return row.uuid;
 }
 
 async function stateAndFaults(uuid: string) {

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../functions/api/app.ts';
 import { instanceFaults, instances } from '../../schema/tables/index.ts';
-import { IMAGE, login, primaryDb, stackInfo } from '../helpers/api.ts';
+import { login, primaryDb, replicaCaughtUp, stackInfo } from '../helpers/api.ts';
 import { createMember } from '../helpers/identity.ts';
+import { newInstanceRow } from '../helpers/instance-rows.ts';
 
 // Runs the API app in this process (same code as the worker) so every database round trip can be
 // counted: the PlanetScale driver speaks HTTP, one fetch per query, to the bridges.
@@ -18,27 +19,15 @@ describe('GET /v3/servers/detail costs a constant number of queries', () => {
     ({ projectId } = await createMember('detail-queries', 'detail-password'));
     token = await login('detail-queries', 'detail-password');
     const now = Date.now();
-    const rows = Array.from({ length: SERVERS }, (_, i) => ({
-      uuid: crypto.randomUUID(),
-      project_id: projectId,
-      user_id: 'detail-queries',
-      display_name: `detail-${i}`,
-      image_ref: IMAGE,
-      flavor: {
-        flavorid: '1',
-        name: 'm1.tiny',
-        memory_mb: 512,
-        vcpus: 1,
-        root_gb: 1,
-        ephemeral_gb: 0,
-        swap: 0,
-      },
-      // Every third server is in ERROR with a fault, so faults are part of the page.
-      vm_state: i % 3 === 0 ? 'error' : 'active',
-      metadata: { index: String(i) },
-      reservation_id: 'r-detail',
-      created_at: new Date(now - i * 1000),
-    }));
+    const rows = Array.from({ length: SERVERS }, (_, i) =>
+      newInstanceRow({
+        project_id: projectId,
+        // Every third server is in ERROR with a fault, so faults are part of the page.
+        vm_state: i % 3 === 0 ? 'error' : 'active',
+        metadata: { index: String(i) },
+        created_at: new Date(now - i * 1000),
+      }),
+    );
     await primaryDb().insert(instances).values(rows);
     await primaryDb()
       .insert(instanceFaults)
@@ -47,6 +36,7 @@ describe('GET /v3/servers/detail costs a constant number of queries', () => {
           .filter((row) => row.vm_state === 'error')
           .map((row) => ({ instance_uuid: row.uuid, code: 500, message: 'boom', created_at: new Date() })),
       );
+    await replicaCaughtUp();
     const databaseOrigins = [stackInfo().database.primaryUrl, stackInfo().database.replicaUrl].map(
       (url) => new URL(url).host,
     );
