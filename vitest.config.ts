@@ -21,6 +21,8 @@ export default defineConfig({
           globalSetup: ['test/helpers/global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
+          // test/e2e/migration-faults.test.ts runs its 33 cases at once (each on hosts of its own).
+          maxConcurrency: 33,
         },
       },
     ],

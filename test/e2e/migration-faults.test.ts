@@ -11,6 +11,7 @@ import {
   TERMINAL,
   waitForMigration,
 } from '../helpers/moves.ts';
+import { eventually, waitUntil } from '../helpers/wait.ts';
 
 // Fault injection at every host step of every kind of move. Each case has its own two hosts (source,
 // destination) in its own zone; the faulty side's fake driver fails the step, hangs past the step's
@@ -80,19 +81,6 @@ function faultEnv(step: Step, fault: Fault): Record<string, string> {
   return { AGENT_FAKE_LATENCY_MS: `${step.op}=${(bound + 6) * 1000}` };
 }
 
-async function eventually(check: () => Promise<void>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
-  }
-}
-
 const started: MoveHost[] = [];
 afterAll(async () => {
   await Promise.all(started.map((host) => host.stop()));
@@ -119,10 +107,14 @@ async function runCase(step: Step, fault: Fault): Promise<void> {
   if (fault === 'crash') {
     // Kill the agent while it runs the step, then bring it back without the delay.
     crashDone = (async () => {
-      const deadline = Date.now() + 40_000;
-      while (!faulty.logged(`(${step.op} ${id}) started`) && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      await waitUntil(
+        `${faulty.host} to start ${step.op}`,
+        () => faulty.logged(`(${step.op} ${id}) started`),
+        {
+          timeoutMs: 40_000,
+          intervalMs: 50,
+        },
+      );
       await faulty.crash();
       await faulty.restart();
     })();
@@ -164,35 +156,40 @@ async function runCase(step: Step, fault: Fault): Promise<void> {
   if (!survived && expected.status === 'ERROR') expect(server?.fault?.message).toBeTruthy();
   // A late operation of a timed-out step, and the rollback's cleanup queued behind it, may still be
   // running on the host: the invariants must hold once they are done.
-  await eventually(async () => {
-    // A hypervisor that fails every destroy keeps its stale copy; the claims must still be right.
-    // The evacuated source stays down (its cleanup on return is tested in migrations.test.ts).
-    await expectSettled(id, [names.source, names.dest], {
-      ...(step.kind === 'evacuate'
-        ? { brokenHost: names.source }
-        : fault === 'error' && step.op === 'terminate'
-          ? { brokenHost: faulty.host }
-          : {}),
-    });
-    await expectNodeUsageMatchesClaims(names.source);
-    await expectNodeUsageMatchesClaims(names.dest);
-  }, 75_000);
+  await eventually(
+    async () => {
+      // A hypervisor that fails every destroy keeps its stale copy; the claims must still be right.
+      // The evacuated source stays down (its cleanup on return is tested in migrations.test.ts).
+      await expectSettled(id, [names.source, names.dest], {
+        ...(step.kind === 'evacuate'
+          ? { brokenHost: names.source }
+          : fault === 'error' && step.op === 'terminate'
+            ? { brokenHost: faulty.host }
+            : {}),
+      });
+      await expectNodeUsageMatchesClaims(names.source);
+      await expectNodeUsageMatchesClaims(names.dest);
+    },
+    { timeoutMs: 75_000, intervalMs: 500 },
+  );
   expect((await latestMigration(id))?.status).toBe(migration.status);
 }
 
-// Failures and hangs run a few cases at a time. Crashes run one at a time: a killed agent's command
-// must reach its restarted agent before the heartbeat bound, which a machine busy restarting several
-// agents at once does not guarantee.
+// Every case has its own two hosts in its own zone, so all 33 run at once (the stack project's
+// maxConcurrency allows it): the file lasts about as long as its slowest case, a hang past the 50 s
+// source bound, instead of the sum of them. A killed agent's command reaches its restarted agent once
+// its 5 s queue visibility lapses, well inside the 30 s heartbeat bound even with every agent busy.
 const TITLES: Record<Fault, string> = {
   error: 'a host step that fails',
   timeout: 'a host step that hangs past its timeout',
   crash: 'a host step whose agent crashes and gets the same command again',
 };
-for (const fault of ['error', 'timeout', 'crash'] as const) {
-  const suite = fault === 'crash' ? describe : describe.concurrent;
-  suite(TITLES[fault], () => {
-    for (const step of STEPS) {
-      it(`${step.kind}: ${step.op} on the ${step.side}`, () => runCase(step, fault), 240_000);
-    }
-  });
-}
+describe.concurrent('fault injection at every host step of every kind of move', () => {
+  for (const fault of ['error', 'timeout', 'crash'] as const) {
+    describe(TITLES[fault], () => {
+      for (const step of STEPS) {
+        it(`${step.kind}: ${step.op} on the ${step.side}`, () => runCase(step, fault), 240_000);
+      }
+    });
+  }
+});
