@@ -23,3 +23,19 @@ export function describeCaughtError(error: CaughtError): string {
   if (error.Error === 'States.HeartbeatTimeout') return 'The compute host stopped sending heartbeats';
   return error.Cause || error.Error;
 }
+
+/**
+ * Drizzle reports a failed statement as "Failed query: <sql> params: ..." and keeps the reason (the
+ * driver's or the database's error) only in `cause`, which a Lambda error does not carry: a step's
+ * error names both, so a server's fault says why. The error keeps its class, which Catch rules match.
+ */
+export function withCauseInMessage(error: unknown): unknown {
+  if (
+    error instanceof Error &&
+    error.cause instanceof Error &&
+    !error.message.includes(error.cause.message)
+  ) {
+    error.message = `${error.message}\ncaused by: ${error.cause.message}`;
+  }
+  return error;
+}

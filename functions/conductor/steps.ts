@@ -7,6 +7,7 @@ import * as remove from './delete-steps.ts';
 import * as migrationRollback from './migration-rollback.ts';
 import * as migration from './migration-steps.ts';
 import * as serverAction from './server-action-steps.ts';
+import { withCauseInMessage } from './step-errors.ts';
 
 /** Every step a workflow can run, by the `step` name the ASL passes (workflows/*.ts). */
 export const CONDUCTOR_STEPS = {
@@ -42,5 +43,9 @@ const StepEvent = v.looseObject({
 
 export async function runStep(ctx: ConductorContext, event: unknown): Promise<unknown> {
   const { step } = v.parse(StepEvent, event);
-  return (await CONDUCTOR_STEPS[step](ctx, event)) ?? null;
+  try {
+    return (await CONDUCTOR_STEPS[step](ctx, event)) ?? null;
+  } catch (error) {
+    throw withCauseInMessage(error);
+  }
 }
