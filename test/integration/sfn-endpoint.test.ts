@@ -26,6 +26,7 @@ import {
 import { type FauxqsServer, startFauxqs } from 'fauxqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SfnEndpoint, startSfnEndpoint } from '../../infra/local/sfn-endpoint.ts';
+import { waitUntil } from '../helpers/wait.ts';
 
 const REGION = 'us-east-1';
 const ACCOUNT = '000000000000';
@@ -111,11 +112,11 @@ async function describe_(executionArn: string): Promise<DescribeExecutionCommand
 
 /** Polls until the execution has ended and returns its final description. */
 async function finished(executionArn: string): Promise<DescribeExecutionCommandOutput> {
-  for (;;) {
-    const described = await describe_(executionArn);
-    if (described.status !== 'RUNNING') return described;
-    await sleep(25);
-  }
+  return waitUntil(`execution ${executionArn} to end`, () => describe_(executionArn), {
+    until: (described) => described.status !== 'RUNNING',
+    timeoutMs: 30_000,
+    intervalMs: 25,
+  });
 }
 
 async function historyTypes(executionArn: string): Promise<string[]> {
@@ -138,16 +139,19 @@ interface HostCommand {
 
 /** What an agent does: take the next command off its host's queue. */
 async function receiveCommand(queueUrl: string): Promise<HostCommand> {
-  for (;;) {
-    const received = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: 1 }),
-    );
-    const message = received.Messages?.[0];
-    if (message !== undefined) {
-      await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
-      return JSON.parse(message.Body ?? '') as HostCommand;
-    }
-  }
+  const message = await waitUntil(
+    `a command on ${queueUrl}`,
+    async () => {
+      const received = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: 1 }),
+      );
+      return received.Messages?.[0];
+    },
+    // Each receive is a one-second long poll of its own.
+    { timeoutMs: 30_000, intervalMs: 0 },
+  );
+  await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
+  return JSON.parse(message.Body ?? '') as HostCommand;
 }
 
 /**
