@@ -107,14 +107,18 @@ async function runCase(step: Step, fault: Fault): Promise<void> {
   if (fault === 'crash') {
     // Kill the agent while it runs the step, then bring it back without the delay.
     crashDone = (async () => {
+      // Generous: with every case moving at once, the steps before this one can take a while.
       await waitUntil(
         `${faulty.host} to start ${step.op}`,
         () => faulty.logged(`(${step.op} ${id}) started`),
         {
-          timeoutMs: 40_000,
+          timeoutMs: 90_000,
           intervalMs: 50,
         },
-      );
+      ).catch(async (error: Error) => {
+        // A step that never starts: say how far the move got.
+        throw new Error(`${error.message}; the migration: ${JSON.stringify(await latestMigration(id))}`);
+      });
       await faulty.crash();
       await faulty.restart();
     })();

@@ -154,11 +154,11 @@ describe('unified migrations', () => {
     const { id } = await bootActive('auto-confirm');
     expect((await serverAction(token, id, { migrate: null })).status).toBe(202);
     await waitForServer(token, id, ['VERIFY_RESIZE']);
-    // The test stack's RESIZE_CONFIRM_WINDOW_SECONDS is 45.
-    await waitForMigration(id, ['confirmed'], 75_000);
+    // The test stack's RESIZE_CONFIRM_WINDOW_SECONDS is 20.
+    await waitForMigration(id, ['confirmed'], 50_000);
     await waitForServer(token, id, ['ACTIVE']);
     await expectSettled(id, HOSTS);
-  }, 100_000);
+  }, 80_000);
 
   it('live migrates to a named host; the migration shows its progress and ends done', async () => {
     const { id, source } = await bootActive('live');

@@ -34,8 +34,10 @@ export async function setup(project: TestProject): Promise<void> {
     // Short enough that a crashed agent's command is redelivered to its restarted agent within a test.
     config: {
       COMMAND_VISIBILITY_TIMEOUT_SECONDS: '5',
-      // A resize nobody confirms is confirmed after 45 s.
-      RESIZE_CONFIRM_WINDOW_SECONDS: '45',
+      // A resize nobody confirms is confirmed after 20 s: every test that decides a resize itself does
+      // so within a second or two of VERIFY_RESIZE, even among the fault matrix's 33 concurrent moves,
+      // and the one that waits for the window waits no longer than it must.
+      RESIZE_CONFIRM_WINDOW_SECONDS: '20',
     },
     // Moves notice a stuck or silent host within seconds (test agents heartbeat every second); the
     // heartbeat bound outlasts the 5 s visibility, so a crashed agent's command reaches it again once restarted.
