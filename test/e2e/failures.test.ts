@@ -1,4 +1,4 @@
-import { eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { computeNodes, flavors, resourceClaims } from '../../schema/tables/index.ts';
 import { call, createServer, login, primaryDb, waitForServer } from '../helpers/api.ts';
@@ -71,5 +71,10 @@ describe('a host that fails to spawn', () => {
     expect(claims).toEqual([]);
     await call('DELETE', `/v3/servers/${id}`, { token });
     await waitForServer(token, id, ['DELETED']);
+    // Soft-deleted as flavor-manage would, so no later file lists it among the cloud's flavors.
+    await primaryDb()
+      .update(flavors)
+      .set({ deleted: sql`${flavors.id}`, deleted_at: new Date() })
+      .where(and(eq(flavors.flavorid, 'test-huge'), eq(flavors.deleted, 0)));
   });
 });
