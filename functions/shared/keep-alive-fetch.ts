@@ -45,6 +45,13 @@ function responseHeaders(response: IncomingMessage): Headers {
   return headers;
 }
 
+/**
+ * Errors of a request sent on a kept-alive connection that the server closed as it went out (its idle
+ * timeout racing the reuse): the server never read the request, so sending it again on another
+ * connection cannot run a statement twice. Node's own guidance for `request.reusedSocket`.
+ */
+const STALE_CONNECTION_CODES = new Set(['ECONNRESET', 'EPIPE']);
+
 /** A fetch for http: and https: URLs over keep-alive connections; the body is read before it resolves. */
 export function keepAliveFetch(input: string, init: KeepAliveFetchInit = {}): Promise<KeepAliveResponse> {
   const url = new URL(input);
@@ -54,28 +61,37 @@ export function keepAliveFetch(input: string, init: KeepAliveFetchInit = {}): Pr
   }
   const request = protocol === 'https:' ? httpsRequest : httpRequest;
   const body = Buffer.from(init.body ?? '', 'utf8');
-  return new Promise((resolve, reject) => {
-    const outgoing = request(
-      url,
-      {
-        method: init.method ?? 'GET',
-        agent: agents[protocol],
-        headers: { ...init.headers, 'content-length': String(body.length) },
-      },
-      (response) => {
-        readBody(response).then((text) => {
-          const status = response.statusCode ?? 0;
-          resolve({
-            ok: status >= 200 && status < 300,
-            status,
-            statusText: response.statusMessage ?? '',
-            headers: responseHeaders(response),
-            text: () => Promise.resolve(text),
-          });
-        }, reject);
-      },
-    );
-    outgoing.on('error', reject);
-    outgoing.end(body);
-  });
+  const send = (): Promise<KeepAliveResponse> =>
+    new Promise((resolve, reject) => {
+      let answered = false;
+      const outgoing = request(
+        url,
+        {
+          method: init.method ?? 'GET',
+          agent: agents[protocol],
+          headers: { ...init.headers, 'content-length': String(body.length) },
+        },
+        (response) => {
+          answered = true;
+          readBody(response).then((text) => {
+            const status = response.statusCode ?? 0;
+            resolve({
+              ok: status >= 200 && status < 300,
+              status,
+              statusText: response.statusMessage ?? '',
+              headers: responseHeaders(response),
+              text: () => Promise.resolve(text),
+            });
+          }, reject);
+        },
+      );
+      outgoing.on('error', (error: NodeJS.ErrnoException) => {
+        // Each stale connection is dropped as it fails, so the resends end at the latest on a new one.
+        const stale = outgoing.reusedSocket && !answered && STALE_CONNECTION_CODES.has(error.code ?? '');
+        if (stale) send().then(resolve, reject);
+        else reject(error);
+      });
+      outgoing.end(body);
+    });
+  return send();
 }

@@ -80,4 +80,52 @@ describe('keepAliveFetch', () => {
     );
     await expect(keepAliveFetch('file:///etc/hostname')).rejects.toThrow('unsupported protocol file:');
   });
+
+  describe('a kept-alive connection the server resets', () => {
+    // Resets a connection on its second request, before answering: what a client sees when the
+    // server's idle timeout closes a connection just as the client reuses it.
+    let resetting: Server;
+    let resettingBase: string;
+    const seen: string[] = [];
+
+    beforeAll(async () => {
+      const requestsOn = new WeakMap<object, number>();
+      resetting = createServer((request, response) => {
+        const count = (requestsOn.get(request.socket) ?? 0) + 1;
+        requestsOn.set(request.socket, count);
+        request.resume();
+        request.on('end', () => {
+          seen.push(`${request.url} #${count}`);
+          if (count === 2 || request.url === '/always-reset') request.socket.resetAndDestroy();
+          else response.end('ok');
+        });
+      });
+      await new Promise<void>((listening) => resetting.listen(0, '127.0.0.1', listening));
+      resettingBase = `http://127.0.0.1:${(resetting.address() as AddressInfo).port}`;
+    });
+
+    afterAll(async () => {
+      resetting.closeAllConnections();
+      await new Promise((closed) => resetting.close(closed));
+    });
+
+    it('sends the request again on a new connection', async () => {
+      expect((await keepAliveFetch(`${resettingBase}/first`, { method: 'POST', body: '{}' })).status).toBe(
+        200,
+      );
+      const again = await keepAliveFetch(`${resettingBase}/second`, { method: 'POST', body: '{}' });
+      expect(again.status).toBe(200);
+      expect(await again.text()).toBe('ok');
+      expect(seen).toEqual(['/first #1', '/second #2', '/second #1']);
+    });
+
+    it('does not send again what a new connection failed', async () => {
+      seen.length = 0;
+      resetting.closeAllConnections();
+      await expect(
+        keepAliveFetch(`${resettingBase}/always-reset`, { method: 'POST', body: '{}' }),
+      ).rejects.toThrow(/ECONNRESET|socket hang up/);
+      expect(seen).toEqual(['/always-reset #1']);
+    });
+  });
 });
