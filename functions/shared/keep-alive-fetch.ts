@@ -47,8 +47,10 @@ function responseHeaders(response: IncomingMessage): Headers {
 
 /**
  * Errors of a request sent on a kept-alive connection that the server closed as it went out (its idle
- * timeout racing the reuse): the server never read the request, so sending it again on another
- * connection cannot run a statement twice. Node's own guidance for `request.reusedSocket`.
+ * timeout racing the reuse, Node's own guidance for `request.reusedSocket`): the server closed the
+ * connection without reading the request, so it is sent again on another. A server that read a
+ * request and then reset the connection without any answer would see it twice: the local bridge answers
+ * every request it reads; whether PlanetScale's front end ever resets after reading is not known here.
  */
 const STALE_CONNECTION_CODES = new Set(['ECONNRESET', 'EPIPE']);
 
