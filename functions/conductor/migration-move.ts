@@ -2,7 +2,13 @@ import { and, eq } from 'drizzle-orm';
 import * as v from 'valibot';
 import type { PrimaryDb } from '../../schema/db.ts';
 import type { ComputeCommandName } from '../../schema/objects/compute-command.ts';
-import { computeNodes, type FlavorSnapshot, migrations, resourceClaims } from '../../schema/tables/index.ts';
+import {
+  computeNodes,
+  type FlavorSnapshot,
+  instances,
+  migrations,
+  resourceClaims,
+} from '../../schema/tables/index.ts';
 import { releaseQuota, resizeQuotaDeltas } from '../compute/quotas.ts';
 import { releaseClaims } from '../scheduler/claims.ts';
 import { NotFound } from '../shared/errors.ts';
@@ -52,12 +58,17 @@ export const MoveInput = v.object({
   result: v.optional(v.record(v.string(), v.unknown()), {}),
 });
 
-export async function loadMove(db: PrimaryDb, migrationId: number): Promise<Move> {
+export async function loadMigration(db: PrimaryDb, migrationId: number): Promise<MigrationRow> {
   const [migration] = await db
     .select()
     .from(migrations)
     .where(and(eq(migrations.id, migrationId), eq(migrations.deleted, 0)));
   if (!migration) throw new NotFound(`Migration ${migrationId} could not be found.`);
+  return migration;
+}
+
+export async function loadMove(db: PrimaryDb, migrationId: number): Promise<Move> {
+  const migration = await loadMigration(db, migrationId);
   const kind = KIND_OF_TYPE[migration.migration_type];
   if (!kind) throw new Error(`Migration ${migrationId} has unknown type ${migration.migration_type}`);
   const instance = await loadLiveInstance(db, migration.instance_uuid);
@@ -127,8 +138,14 @@ export async function settleResizeQuota(
 ): Promise<void> {
   if (migration.migration_type !== 'resize' || !migration.old_flavor || !migration.new_flavor) return;
   const { growth, shrink } = resizeQuotaDeltas(migration.old_flavor, migration.new_flavor);
-  const instance = await loadLiveInstance(db, migration.instance_uuid);
-  await releaseQuota(db, instance.project_id, outcome === 'kept' ? shrink : growth);
+  // Deleted rows too: a server deleted while its failed resize was being cleaned up gave back its
+  // flavor's quota when it was deleted, and the growth reserved for the resize is still to go back.
+  const [owner] = await db
+    .select({ project_id: instances.project_id })
+    .from(instances)
+    .where(eq(instances.uuid, migration.instance_uuid));
+  if (!owner) throw new NotFound(`Instance ${migration.instance_uuid} could not be found.`);
+  await releaseQuota(db, owner.project_id, outcome === 'kept' ? shrink : growth);
 }
 
 /**

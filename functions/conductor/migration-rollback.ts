@@ -10,6 +10,7 @@ import type { ConductorContext } from './context.ts';
 import {
   destinationSide,
   keepOnlyCurrentClaim,
+  loadMigration,
   loadMove,
   type Move,
   type MoveKind,
@@ -22,8 +23,9 @@ import {
 import { CaughtError, describeCaughtError } from './step-errors.ts';
 
 // Where a failed move leaves things, by how far it got (the migration's status) and its kind. The
-// guest ends on exactly one host, which holds the instance's only claim; the migration ends in
-// `error` (or `cancelled`) once the destination's cleanup is done; the instance leaves its task state.
+// guest ends on exactly one host, which holds the instance's only claim; the instance leaves its task
+// state and its action ends; the migration ends in `error` (or `cancelled`) once the destination's
+// cleanup is done.
 //
 //   status          | cold / resize                     | live                              | evacuate
 //   pre-migrating   | unchanged, on source              | unchanged; dest drops incoming    | unchanged, on (down) source
@@ -117,6 +119,9 @@ export async function rollback(ctx: ConductorContext, input: unknown): Promise<M
     result: 'Error',
     traceback: message,
   });
+  // The instance's part ends here, with its task state: an action asked of it during the cleanup
+  // below is another action, which must not be the one marked finished.
+  await finishAction(ctx.db, instance.uuid, error.Error === 'MigrationCancelled' ? 'Cancelled' : 'Error');
   if (outcome.cleanup === 'destination' && migration.dest_compute) {
     const [current] = await ctx.db
       .select({ host: instances.host })
@@ -143,12 +148,12 @@ const EndRollbackInput = v.object({
 /**
  * migration.end_rollback: once the destination's cleanup is done (or none was needed), the migration
  * ends: `cancelled` when an admin cancelled it and the destination dropped its copy, else `error`
- * (a failed cleanup says so in error_message); the resize's quota settles and the action ends.
+ * (a failed cleanup says so in error_message), and the resize's quota settles. It reads no instance:
+ * the server may have been deleted during the cleanup, and its migration must end all the same.
  */
 export async function endRollback(ctx: ConductorContext, input: unknown): Promise<null> {
   const { migration_id, error, plan } = v.parse(EndRollbackInput, input);
-  const move = await loadMove(ctx.db, migration_id);
-  const { migration, instance } = move;
+  const migration = await loadMigration(ctx.db, migration_id);
   const cleanupFailed = plan.cleanup_error
     ? `; the destination could not remove its copy: ${describeCaughtError(plan.cleanup_error)}`
     : '';
@@ -165,6 +170,5 @@ export async function endRollback(ctx: ConductorContext, input: unknown): Promis
     // Already terminal (a retried step): nothing more to record.
     if (!(conflict instanceof StateConflict)) throw conflict;
   }
-  await finishAction(ctx.db, instance.uuid, cancelled ? 'Cancelled' : 'Error');
   return null;
 }

@@ -58,7 +58,7 @@ export async function reconcileInterruptedWork(
 
 async function reconcileInterruptedMoves(conductor: ConductorContext, sfn: SFNClient): Promise<number> {
   const moving = await conductor.db
-    .select({ id: migrations.id, execution_arn: instances.execution_arn })
+    .select({ id: migrations.id, execution_arn: instances.execution_arn, deleted: instances.deleted })
     .from(migrations)
     .innerJoin(instances, eq(instances.uuid, migrations.instance_uuid))
     .where(
@@ -78,7 +78,10 @@ async function reconcileInterruptedMoves(conductor: ConductorContext, sfn: SFNCl
     };
     // The workflow's own rollback steps, but no execution is left to send the destination its cleanup
     // command: a planned cleanup is recorded as not done, so the migration's error_message says so.
-    const plan = await rollback(conductor, { migration_id: move.id, error });
+    // A server deleted during its rollback's cleanup has nothing left to place; only its migration ends.
+    const plan = move.deleted
+      ? { command: null }
+      : await rollback(conductor, { migration_id: move.id, error });
     await endRollback(conductor, {
       migration_id: move.id,
       error,
