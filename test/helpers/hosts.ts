@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import { type AgentSpec, startAgentProcess } from '../../infra/local/agents.ts';
-import { computeNodes } from '../../schema/tables/index.ts';
+import { computeNodes, services } from '../../schema/tables/index.ts';
 import { call, login, primaryDb, stackInfo } from './api.ts';
 import { waitUntil } from './wait.ts';
 
@@ -35,21 +35,32 @@ export function hostClient(host: string, secret: string) {
     call(method, `/compute-agent/v1${path}`, { token: null, body, headers: { authorization } });
 }
 
+/** Waits until `host` has registered its compute node and reported since `since` (so: this agent, not an earlier one). */
+export async function waitRegistered(host: string, since: Date): Promise<void> {
+  await waitUntil(
+    `${host} to register, seen since ${since.toISOString()}`,
+    async () => {
+      const [service] = await primaryDb().select().from(services).where(eq(services.host, host));
+      const [node] = await primaryDb().select().from(computeNodes).where(eq(computeNodes.host, host));
+      return { service, node };
+    },
+    {
+      timeoutMs: 20_000,
+      intervalMs: 100,
+      until: ({ service, node }) => Boolean(node && service?.last_seen_at && service.last_seen_at >= since),
+    },
+  );
+}
+
 /**
  * A real agent for one test's own host, in the stack's agent directory, returned once its compute
  * node has registered (so a boot into its zone can land there).
  */
 export async function startRegisteredTestAgent(spec: AgentSpec): Promise<{ stop(): Promise<void> }> {
+  const since = new Date(Date.now() - 1000);
   const { agent } = await startTestAgent(spec, join(stackInfo().dataDir, 'agents', spec.host));
   try {
-    await waitUntil(
-      `${spec.host} to register its compute node`,
-      async () => {
-        const [node] = await primaryDb().select().from(computeNodes).where(eq(computeNodes.host, spec.host));
-        return node;
-      },
-      { timeoutMs: 20_000, intervalMs: 100 },
-    );
+    await waitRegistered(spec.host, since);
   } catch (error) {
     await agent.stop();
     throw error;

@@ -4,9 +4,9 @@ import { and, desc, eq } from 'drizzle-orm';
 import { expect } from 'vitest';
 import { FAKE_STATE_FILE } from '../../agent/drivers/fake.ts';
 import type { AgentSpec } from '../../infra/local/agents.ts';
-import { computeNodes, instances, migrations, resourceClaims, services } from '../../schema/tables/index.ts';
+import { computeNodes, instances, migrations, resourceClaims } from '../../schema/tables/index.ts';
 import { call, primaryDb, stackInfo } from './api.ts';
-import { startTestAgent } from './hosts.ts';
+import { startTestAgent, waitRegistered } from './hosts.ts';
 import { waitUntil } from './wait.ts';
 
 // What the migration tests share: their own hosts (agents that heartbeat every second, so the test
@@ -29,22 +29,6 @@ export interface MoveHost {
 
 function agentDir(host: string): string {
   return join(stackInfo().dataDir, 'agents', host);
-}
-
-async function waitRegistered(host: string, since: Date): Promise<void> {
-  await waitUntil(
-    `${host} to register, seen since ${since.toISOString()}`,
-    async () => {
-      const [service] = await primaryDb().select().from(services).where(eq(services.host, host));
-      const [node] = await primaryDb().select().from(computeNodes).where(eq(computeNodes.host, host));
-      return { service, node };
-    },
-    {
-      timeoutMs: 20_000,
-      intervalMs: 100,
-      until: ({ service, node }) => Boolean(node && service?.last_seen_at && service.last_seen_at >= since),
-    },
-  );
 }
 
 /** A test's own compute host, with an agent that heartbeats every second. */
