@@ -2,9 +2,9 @@ import { join } from 'node:path';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InstanceObject } from '../../schema/objects/instance.ts';
-import { computeNodes, services } from '../../schema/tables/index.ts';
+import { services } from '../../schema/tables/index.ts';
 import { call, createServer, login, primaryDb, stackInfo, waitForServer } from '../helpers/api.ts';
-import { startTestAgent } from '../helpers/hosts.ts';
+import { startTestAgent, waitRegistered } from '../helpers/hosts.ts';
 import { waitUntil } from '../helpers/wait.ts';
 
 // Rolling upgrades: the control plane is upgraded first, so it must keep driving agents that only
@@ -15,17 +15,6 @@ const NEW_HOST = 'rolling-new-1';
 const NEW_ZONE = 'az-rolling-new';
 
 const WAIT = { timeoutMs: 20_000, intervalMs: 100 };
-
-async function waitForRegistration(host: string): Promise<void> {
-  await waitUntil(
-    `${host} to register`,
-    async () => {
-      const [node] = await primaryDb().select().from(computeNodes).where(eq(computeNodes.host, host));
-      return node;
-    },
-    WAIT,
-  );
-}
 
 async function computeService(host: string) {
   const [service] = await primaryDb()
@@ -76,12 +65,13 @@ describe('rolling upgrade: a new control plane and agents pinned to older object
   });
 
   it('boots and deletes a server on an agent that understands only Instance 1.0, sending it 1.0', async () => {
+    const since = new Date(Date.now() - 1000);
     const { agent, lines } = await startTestAgent(
       { host: OLD_HOST, availabilityZone: OLD_ZONE, env: { AGENT_OBJECT_VERSIONS: 'Instance=1.0' } },
       join(stackInfo().dataDir, 'agents', OLD_HOST),
     );
     agents.push(agent);
-    await waitForRegistration(OLD_HOST);
+    await waitRegistered(OLD_HOST, since);
     expect((await computeService(OLD_HOST))?.supported_objects).toMatchObject({ Instance: '1.0' });
 
     const received = await bootAndDelete(token, OLD_ZONE, OLD_HOST, lines);
@@ -89,12 +79,13 @@ describe('rolling upgrade: a new control plane and agents pinned to older object
   });
 
   it('sends the current Instance version to an agent of this release', async () => {
+    const since = new Date(Date.now() - 1000);
     const { agent, lines } = await startTestAgent(
       { host: NEW_HOST, availabilityZone: NEW_ZONE },
       join(stackInfo().dataDir, 'agents', NEW_HOST),
     );
     agents.push(agent);
-    await waitForRegistration(NEW_HOST);
+    await waitRegistered(NEW_HOST, since);
 
     const received = await bootAndDelete(token, NEW_ZONE, NEW_HOST, lines);
     expect(received).toEqual({
