@@ -16,7 +16,7 @@ import { BadRequest, Conflict, NotFound, ServiceUnavailable } from '../../shared
 import type { AppEnv } from '../context.ts';
 import { type InstanceRow, recordRequest, requireState } from './server-action-kit.ts';
 
-/** The workflow that carries out every move (built by the migrations issue). */
+/** The workflow that carries out every move. */
 export const MIGRATE_WORKFLOW = 'migrate-server';
 
 /** 409 while this deployment has no migrate-server workflow: callers check this before writing. */
