@@ -80,6 +80,7 @@ export const API_ENV = {
   DISABLED_EXTENSIONS: setting(''),
   POLICY_OVERRIDES: setting('{}'),
   COMMAND_VISIBILITY_TIMEOUT_SECONDS: setting('120'),
+  REPLICA_WAIT_MS: setting('2000'),
 } as const satisfies Record<string, EnvSource>;
 
 /** The conductor Lambda's environment (functions/shared/config.ts ControlPlaneEnv). */

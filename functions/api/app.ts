@@ -4,15 +4,16 @@ import { credentialRoutes } from './compute-agent/credentials.ts';
 import { authenticateHost } from './compute-agent/host-auth.ts';
 import { registrationRoutes } from './compute-agent/registration.ts';
 import type { AppEnv } from './context.ts';
-import { tokenRoutes } from './keystone/tokens.ts';
+import { identityRoutes } from './keystone/routes.ts';
 import { readYourWrites } from './middleware/consistency.ts';
 import { onError, onNotFound } from './middleware/errors.ts';
 import { extensionVersions } from './middleware/extension-versions.ts';
 import { requestId } from './middleware/request-id.ts';
 import { services } from './middleware/services.ts';
 import { ALL_EXTENSIONS, enabledExtensions, mountExtensions } from './nova/registry.ts';
+import { mountV21 } from './nova-v21/registry.ts';
 
-/** Composes the API: identity, the v3 compute API, and the agent-facing host API. */
+/** Composes the API: identity, the compute API's v2.1 and v3 faces, and the agent-facing host API. */
 export function createApp() {
   const app = new Hono<AppEnv>();
   app.use(requestId);
@@ -21,12 +22,15 @@ export function createApp() {
   app.use(services);
   app.use(async (c, next) => {
     c.set('extensions', enabledExtensions(c.var.config.DISABLED_EXTENSIONS));
+    c.set('computeFace', 'v3');
+    c.set('microversion', 1);
     await next();
   });
   app.use(extensionVersions(ALL_EXTENSIONS));
   app.use(readYourWrites);
 
-  app.route('/identity/v3', tokenRoutes);
+  app.route('/identity', identityRoutes);
+  mountV21(app);
   mountExtensions(app);
 
   app.route('/compute-agent/v1/credentials', credentialRoutes);

@@ -29,6 +29,10 @@ export interface AppVariables {
   extensions: Extension[];
   /** Extension versions the client pinned (functions/api/middleware/extension-versions.ts). */
   extensionVersions: Map<string, number>;
+  /** Which compute face answers: `/v3` (Havana's API) or `/v2.1` (functions/api/nova-v21/). */
+  computeFace: 'v3' | 'v2.1';
+  /** The v2.1 microversion's minor number (2.X) this request runs at; 1 on the v3 face. */
+  microversion: number;
 }
 
 /** Workers bindings: strings only (vars and secrets). */

@@ -1,7 +1,8 @@
 import { md5 } from '../shared/md5.ts';
 
-// OpenSSH public keys ("<type> <base64 blob> [comment]") and generated Ed25519 pairs. Keys are
-// made with WebCrypto so the same code runs in Workers and Node.
+// OpenSSH public keys ("<type> <base64 blob> [comment]"), generated Ed25519 pairs, and the X.509
+// certificates v2.1 imports as `x509` key pairs. Keys are made and hashed with WebCrypto so the same
+// code runs in Workers and Node.
 
 /** Key types an OpenSSH client can use for login; the blob must start with the same name. */
 const SSH_KEY_TYPES = [
@@ -40,7 +41,7 @@ function toBase64(bytes: Uint8Array): string {
   return btoa(binary);
 }
 
-function fromBase64(text: string): Uint8Array {
+function fromBase64(text: string): Uint8Array<ArrayBuffer> {
   try {
     return Uint8Array.from(atob(text), (char) => char.charCodeAt(0));
   } catch {
@@ -52,7 +53,11 @@ const ascii = (text: string) => new TextEncoder().encode(text);
 
 /** Nova's fingerprint: MD5 of the key blob as colon-separated hex pairs (what `ssh-keygen -E md5 -l` prints). */
 export function fingerprint(blob: Uint8Array): string {
-  return Array.from(md5(blob), (byte) => byte.toString(16).padStart(2, '0')).join(':');
+  return colonHex(md5(blob));
+}
+
+function colonHex(bytes: Uint8Array): string {
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join(':');
 }
 
 /** Checks an OpenSSH public key line and returns it normalised (type and blob, comment kept) with its fingerprint. */
@@ -124,4 +129,91 @@ export async function generateKeyPair(comment: string): Promise<{
     privateKey: pemLines('OPENSSH PRIVATE KEY', container),
     fingerprint: fingerprint(publicBlob),
   };
+}
+
+// An X.509 certificate is a DER SEQUENCE of tbsCertificate, signatureAlgorithm and signature; inside
+// tbsCertificate the fields come in a fixed order, the version and the trailing ones being optional.
+const DER_SEQUENCE = 0x30;
+const DER_INTEGER = 0x02;
+const DER_BIT_STRING = 0x03;
+const TBS_VERSION = 0xa0;
+const TBS_OPTIONAL_TAIL = [0x81, 0x82, 0xa3];
+
+interface DerElement {
+  tag: number;
+  /** Where the element's content starts and ends (the end is where the next element starts). */
+  start: number;
+  end: number;
+}
+
+function readDer(der: Uint8Array, offset: number, limit: number): DerElement {
+  if (offset + 2 > limit) throw new InvalidPublicKey('the certificate is truncated');
+  const tag = der[offset] as number;
+  let length = der[offset + 1] as number;
+  let start = offset + 2;
+  if (length & 0x80) {
+    const octets = length & 0x7f;
+    if (octets === 0 || octets > 4 || start + octets > limit) {
+      throw new InvalidPublicKey('the certificate has an invalid DER length');
+    }
+    length = 0;
+    for (let i = 0; i < octets; i++) length = length * 256 + (der[start + i] as number);
+    start += octets;
+  }
+  if (start + length > limit) throw new InvalidPublicKey('the certificate is truncated');
+  return { tag, start, end: start + length };
+}
+
+/** The elements inside a constructed DER element, in order. */
+function derChildren(der: Uint8Array, parent: DerElement): DerElement[] {
+  const children: DerElement[] = [];
+  for (let offset = parent.start; offset < parent.end; ) {
+    const child = readDer(der, offset, parent.end);
+    children.push(child);
+    offset = child.end;
+  }
+  return children;
+}
+
+function checkCertificateStructure(der: Uint8Array): void {
+  const certificate = readDer(der, 0, der.length);
+  if (certificate.tag !== DER_SEQUENCE || certificate.end !== der.length) {
+    throw new InvalidPublicKey('the certificate is not one DER SEQUENCE');
+  }
+  const [tbs, algorithm, signature, ...extra] = derChildren(der, certificate);
+  if (
+    tbs?.tag !== DER_SEQUENCE ||
+    algorithm?.tag !== DER_SEQUENCE ||
+    signature?.tag !== DER_BIT_STRING ||
+    extra.length > 0
+  ) {
+    throw new InvalidPublicKey('the certificate is not tbsCertificate, signatureAlgorithm, signature');
+  }
+  const fields = derChildren(der, tbs);
+  if (fields[0]?.tag === TBS_VERSION) fields.shift();
+  const [serial, ...rest] = fields;
+  // signature algorithm, issuer, validity, subject, subjectPublicKeyInfo
+  const sequences = rest.slice(0, 5);
+  if (
+    serial?.tag !== DER_INTEGER ||
+    sequences.length !== 5 ||
+    sequences.some((field) => field.tag !== DER_SEQUENCE) ||
+    rest.slice(5).some((field) => !TBS_OPTIONAL_TAIL.includes(field.tag))
+  ) {
+    throw new InvalidPublicKey('the certificate does not hold the fields of an X.509 tbsCertificate');
+  }
+}
+
+/**
+ * Checks a PEM X.509 certificate and returns it as given with Nova's fingerprint for it: the SHA-1 of
+ * the certificate's DER as colon-separated hex pairs (what `openssl x509 -fingerprint -sha1` prints,
+ * in lower case).
+ */
+export async function parseX509Certificate(pem: string): Promise<{ publicKey: string; fingerprint: string }> {
+  const block = /-----BEGIN CERTIFICATE-----([^-]*)-----END CERTIFICATE-----/.exec(pem);
+  if (!block?.[1]) throw new InvalidPublicKey('expected a PEM "CERTIFICATE" block');
+  const der = fromBase64(block[1].replace(/\s+/g, ''));
+  checkCertificateStructure(der);
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-1', der));
+  return { publicKey: pem, fingerprint: colonHex(digest) };
 }

@@ -21,7 +21,10 @@ export interface Placement {
 export async function schedule(ctx: ConductorContext, input: unknown): Promise<Placement> {
   const { instance_uuid } = v.parse(InstanceRef, input);
   const instance = await loadLiveInstance(ctx.db, instance_uuid);
-  const spec = await requestSpecFor(ctx.db, instance);
+  // Until the server is placed, availability_zone holds the zone its request named (servers.ts writes
+  // it there); placing it keeps that in requested_availability_zone, for its moves.
+  const requestedZone = instance.requested_availability_zone ?? instance.availability_zone;
+  const spec = { ...(await requestSpecFor(ctx.db, instance)), availability_zone: requestedZone };
   const placement = await scheduleAndClaim(ctx.db, spec, {
     now: new Date(),
     serviceDownTimeSeconds: ctx.config.SERVICE_DOWN_TIME_SECONDS,
@@ -31,7 +34,9 @@ export async function schedule(ctx: ConductorContext, input: unknown): Promise<P
     await transitionInstance(ctx.db, instance_uuid, 'claimed', {
       host: chosen.host,
       node: chosen.hypervisor_hostname,
-      availability_zone: instance.availability_zone ?? chosen.availability_zone,
+      // From here on availability_zone is the zone the server is in.
+      availability_zone: chosen.availability_zone,
+      requested_availability_zone: requestedZone,
       scheduler_policy: placement.policy.name,
     });
     await recordEvent(ctx.db, instance_uuid, {

@@ -122,6 +122,37 @@ export function destinationSide(move: Move): InstanceRow {
   });
 }
 
+/** The columns that say where the instance is. */
+export interface Location {
+  host: string | null;
+  node: string | null;
+  /** Absent when the node is gone: the zone recorded last stands. */
+  availability_zone?: string;
+}
+
+/**
+ * Where the instance is once it is on `side`: its host and node, and the zone that host is in, so the
+ * server shows the zone it moved to (a server that named no zone at boot may move to any).
+ */
+export async function locationOf(
+  db: PrimaryDb,
+  side: { host: string | null; node: string | null },
+): Promise<Location> {
+  const { host, node } = side;
+  if (!host || !node) return { host, node };
+  const [found] = await db
+    .select({ availability_zone: computeNodes.availability_zone })
+    .from(computeNodes)
+    .where(
+      and(
+        eq(computeNodes.host, host),
+        eq(computeNodes.hypervisor_hostname, node),
+        eq(computeNodes.deleted, 0),
+      ),
+    );
+  return found ? { host, node, availability_zone: found.availability_zone } : { host, node };
+}
+
 export function requireHost(host: string | null, what: string): string {
   if (!host) throw new Error(`The migration has no ${what} host`);
   return host;

@@ -12,6 +12,7 @@ import {
   keepOnlyCurrentClaim,
   loadMigration,
   loadMove,
+  locationOf,
   type Move,
   type MoveKind,
   type MovePlan,
@@ -91,7 +92,7 @@ async function placeInstance(ctx: ConductorContext, move: Move, outcome: Outcome
         message,
         details: `migration ${move.migration.id} (${move.migration.migration_type}) failed while ${move.migration.status}`,
       },
-      side ? { host: side.host, node: side.node, flavor: side.flavor } : {},
+      side ? { ...(await locationOf(ctx.db, side)), flavor: side.flavor } : {},
     );
   } catch (conflict) {
     // An admin's reset_state took the instance over; the rest of the rollback still applies.

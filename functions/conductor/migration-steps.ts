@@ -6,7 +6,9 @@ import { transitionInstance } from '../compute/instance-states.ts';
 import { transitionMigration } from '../compute/migration-states.ts';
 import { moveCommands } from '../compute/move-commands.ts';
 import { isServiceUp } from '../compute/service-liveness.ts';
+import { type Placement, releaseClaims } from '../scheduler/claims.ts';
 import { claimForMove } from '../scheduler/move-claims.ts';
+import type { HostState, RequestSpec } from '../scheduler/request-spec.ts';
 import { requestSpecFor } from '../scheduler/spec-from-instance.ts';
 import { BadRequest, Conflict, ServiceUnavailable, StateConflict } from '../shared/errors.ts';
 import type { ConductorContext } from './context.ts';
@@ -15,6 +17,7 @@ import {
   destinationSide,
   keepOnlyCurrentClaim,
   loadMove,
+  locationOf,
   type Move,
   MoveInput,
   type MovePlan,
@@ -64,10 +67,60 @@ function checkLiveMigratable(move: Move): void {
   if (move.migration.control === 'cancel') throw new MigrationCancelled('Cancelled before it started');
 }
 
+type Node = typeof computeNodes.$inferSelect;
+
+/** Why `dest` cannot take a live migration from `source` (a hypervisor of another type, or older), or null. */
+function liveIncompatibility(source: Node | undefined, dest: HostState): string | null {
+  if (!source) return null;
+  if (source.hypervisor_type === dest.hypervisor_type && dest.hypervisor_version >= source.hypervisor_version)
+    return null;
+  return `Destination ${dest.host} (${dest.hypervisor_type} ${dest.hypervisor_version}) cannot take a live migration from ${source.host} (${source.hypervisor_type} ${source.hypervisor_version})`;
+}
+
 /**
- * migration.schedule: checks the source, selects and claims the destination (the scheduler, or the
- * admin's host, which is still filtered and claimed), records it on the migration, and plans the
- * destination's preparation.
+ * How many destinations the scheduler may offer a live migration that turn out unable to take it from
+ * its source before the move gives up (Nova's migrate_max_retries; NoValidHost comes first when the
+ * hosts run out).
+ */
+const LIVE_DESTINATION_TRIES = 5;
+
+/**
+ * Selects and claims the destination: the admin's host (still filtered and claimed), else the
+ * scheduler's choice. A live migration needs a hypervisor that can take the guest from the source; the
+ * admin's host that cannot is refused, while a host the scheduler chose that cannot is let go and the
+ * scheduler asked again without it (Nova's LiveMigrationTask._find_destination).
+ */
+async function claimDestination(
+  ctx: ConductorContext,
+  move: Move,
+  spec: RequestSpec,
+  now: Date,
+): Promise<Placement> {
+  const { migration, instance, kind } = move;
+  const forcedHost = migration.dest_compute;
+  const options = { forcedHost, now, serviceDownTimeSeconds: ctx.config.SERVICE_DOWN_TIME_SECONDS };
+  const source = kind === 'live' ? await sourceNode(ctx, move) : undefined;
+  let ignoreHosts = spec.ignore_hosts;
+  for (let tries = 1; ; tries++) {
+    const placement = await claimForMove(ctx.db, { ...spec, ignore_hosts: ignoreHosts }, options);
+    const refusal = liveIncompatibility(source, placement.host);
+    if (refusal === null) return placement;
+    // The claim just made goes with the rollback when the move gives up.
+    if (forcedHost || tries >= LIVE_DESTINATION_TRIES) throw new BadRequest(refusal);
+    await releaseClaims(ctx.db, instance.uuid, placement.host.id);
+    await recordEvent(ctx.db, instance.uuid, {
+      event: 'conductor_select_destination',
+      result: 'Error',
+      host: placement.host.host,
+      traceback: refusal,
+    });
+    ignoreHosts = [...ignoreHosts, placement.host.host];
+  }
+}
+
+/**
+ * migration.schedule: checks the source, selects and claims the destination (claimDestination),
+ * records it on the migration, and plans the destination's preparation.
  */
 export async function schedule(ctx: ConductorContext, input: unknown): Promise<MovePlan> {
   const { migration_id, options } = v.parse(ScheduleInput, input);
@@ -88,17 +141,13 @@ export async function schedule(ctx: ConductorContext, input: unknown): Promise<M
   if (kind === 'live') checkLiveMigratable(move);
 
   const moving = destinationSide(move);
+  // The spec keeps the server in a zone only if its boot request named one (spec-from-instance.ts).
   const spec = {
     ...(await requestSpecFor(ctx.db, moving, [source])),
     // In a fleet mid-upgrade, only a host whose agent runs this move's commands can receive it.
     required_commands: [...moveCommands(migration.migration_type, 'destination')],
   };
-  const placement = await claimForMove(ctx.db, spec, {
-    forcedHost: migration.dest_compute,
-    now,
-    serviceDownTimeSeconds: ctx.config.SERVICE_DOWN_TIME_SECONDS,
-  });
-  const dest = placement.host;
+  const dest = (await claimDestination(ctx, move, spec, now)).host;
   await ctx.db
     .update(migrations)
     .set({
@@ -113,17 +162,6 @@ export async function schedule(ctx: ConductorContext, input: unknown): Promise<M
     result: 'Success',
     host: dest.host,
   });
-  if (kind === 'live') {
-    const node = await sourceNode(ctx, move);
-    if (
-      node &&
-      (node.hypervisor_type !== dest.hypervisor_type || dest.hypervisor_version < node.hypervisor_version)
-    ) {
-      throw new BadRequest(
-        `Destination ${dest.host} (${dest.hypervisor_type} ${dest.hypervisor_version}) cannot take a live migration from ${source} (${node.hypervisor_type} ${node.hypervisor_version})`,
-      );
-    }
-  }
   const atDest = destinationSide({
     ...move,
     migration: { ...migration, dest_compute: dest.host, dest_node: dest.hypervisor_hostname },
@@ -177,10 +215,12 @@ export async function finishDestination(ctx: ConductorContext, input: unknown): 
   if (kind === 'cold') {
     // Nova: the guest comes back on unless it was stopped before the move (old_vm_state).
     const powerOn = instance.vm_state !== 'stopped';
-    await transitionInstance(ctx.db, instance.uuid, 'resize_source_done', {
-      host: dest,
-      node: migration.dest_node,
-    });
+    await transitionInstance(
+      ctx.db,
+      instance.uuid,
+      'resize_source_done',
+      await locationOf(ctx.db, { host: dest, node: migration.dest_node }),
+    );
     return planCommand(ctx, 'finish_resize', atDest, dest, { power_on: powerOn });
   }
   if (kind === 'live') return planCommand(ctx, 'post_live_migration_at_destination', atDest, dest);
@@ -220,7 +260,7 @@ export async function settle(ctx: ConductorContext, input: unknown): Promise<Set
     await finishAction(ctx.db, instance.uuid);
     return { ...noCommand(), confirm_window_seconds: ctx.config.RESIZE_CONFIRM_WINDOW_SECONDS };
   }
-  const moved = { ...power, host: dest, node: migration.dest_node };
+  const moved = { ...power, ...(await locationOf(ctx.db, { host: dest, node: migration.dest_node })) };
   if (kind === 'live') {
     await transitionInstance(ctx.db, instance.uuid, 'live_migrated', moved);
     const source = requireHost(migration.source_compute, 'source');
@@ -296,7 +336,7 @@ export async function revertOnSource(ctx: ConductorContext, input: unknown): Pro
   const powerOn = move.instance.power_state === POWER_RUNNING;
   await ctx.db
     .update(instances)
-    .set({ host: atSource.host, node: atSource.node, flavor: atSource.flavor, updated_at: new Date() })
+    .set({ ...(await locationOf(ctx.db, atSource)), flavor: atSource.flavor, updated_at: new Date() })
     .where(and(eq(instances.uuid, move.instance.uuid), eq(instances.task_state, 'resize_reverting')));
   return planCommand(ctx, 'finish_revert_resize', atSource, requireHost(atSource.host, 'source'), {
     power_on: powerOn,

@@ -2,18 +2,16 @@ import { eq } from 'drizzle-orm';
 import type { PrimaryDb } from '../../schema/db.ts';
 import { projects, roleAssignments, roles, users } from '../../schema/tables/index.ts';
 import { grantUnlimitedQuotas } from '../compute/quotas.ts';
+import { newIdentityId } from './ids.ts';
 import { hashPassword } from './passwords.ts';
 
-export const BOOTSTRAP_ROLES = ['admin', 'member'] as const;
-
-function newId(): string {
-  return crypto.randomUUID().replaceAll('-', '');
-}
+// Keystone's bootstrap roles; `reader` is granted to nobody here, it exists for operators to hand out.
+export const BOOTSTRAP_ROLES = ['admin', 'member', 'reader'] as const;
 
 async function ensureRole(db: PrimaryDb, name: string): Promise<string> {
   await db
     .insert(roles)
-    .values({ id: newId(), name, created_at: new Date() })
+    .values({ id: newIdentityId(), name, created_at: new Date() })
     .onDuplicateKeyUpdate({ set: { name } });
   const [role] = await db.select({ id: roles.id }).from(roles).where(eq(roles.name, name));
   if (!role) throw new Error(`role ${name} vanished right after being created`);
@@ -23,7 +21,7 @@ async function ensureRole(db: PrimaryDb, name: string): Promise<string> {
 export async function ensureProject(db: PrimaryDb, name: string): Promise<string> {
   await db
     .insert(projects)
-    .values({ id: newId(), name, created_at: new Date() })
+    .values({ id: newIdentityId(), name, created_at: new Date() })
     .onDuplicateKeyUpdate({ set: { name } });
   const [project] = await db.select({ id: projects.id }).from(projects).where(eq(projects.name, name));
   if (!project) throw new Error(`project ${name} vanished right after being created`);
@@ -47,7 +45,7 @@ export async function bootstrapIdentity(
   await db
     .insert(users)
     .values({
-      id: newId(),
+      id: newIdentityId(),
       name: options.adminUser,
       password_hash: passwordHash,
       default_project_id: projectId,

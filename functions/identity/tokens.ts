@@ -2,7 +2,10 @@ import * as v from 'valibot';
 import { fromBase64Url, toBase64Url } from '../shared/encoding.ts';
 
 // Identity tokens are signed, not stored: any API worker verifies one with the shared secret and
-// no database round trip. Format: `v1.<payload base64url>.<HMAC-SHA256 base64url>`.
+// no database round trip; revocation is checked separately against revocation events
+// (revocations.ts). Format: `v1.<payload base64url>.<HMAC-SHA256 base64url>`.
+const AuditId = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{22}$/, 'not an audit id'));
+
 export const TokenClaims = v.object({
   user_id: v.string(),
   user_name: v.string(),
@@ -11,8 +14,15 @@ export const TokenClaims = v.object({
   roles: v.array(v.object({ id: v.string(), name: v.string() })),
   issued_at: v.number(),
   expires_at: v.number(),
+  /** Names this token in revocation events and audit records without revealing the token itself. */
+  audit_id: AuditId,
 });
 export type TokenClaims = v.InferOutput<typeof TokenClaims>;
+
+/** 16 random bytes, base64url without padding: 22 characters, like Keystone's audit ids. */
+export function newAuditId(): string {
+  return toBase64Url(crypto.getRandomValues(new Uint8Array(16)));
+}
 
 async function signingKey(secret: string): Promise<CryptoKey> {
   return crypto.subtle.importKey(

@@ -37,7 +37,9 @@ export async function requestSpecFor(
         typeof properties[name] === 'string' ? [[name, properties[name]]] : [],
       ),
     ),
-    availability_zone: instance.availability_zone,
+    // The zone the boot request named, not the one the server happens to be in: a server that named
+    // none may move to any zone (Nova). boot.schedule, which records it, passes it in itself.
+    availability_zone: instance.requested_availability_zone,
     scheduler_hints: instance.scheduler_hints ?? {},
     ignore_hosts: ignoreHosts,
     num_instances: 1,

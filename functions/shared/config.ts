@@ -66,6 +66,12 @@ export const ApiEnv = v.object({
    * SQS allows at most 12 hours.
    */
   COMMAND_VISIBILITY_TIMEOUT_SECONDS: v.pipe(positiveInt(120), v.maxValue(43_200)),
+  /**
+   * How long a successful write waits, before it answers, for every replica to apply it, so that a
+   * client sending no consistency token still reads its own writes. A replica that takes longer serves
+   * no reads until it has caught up (functions/api/middleware/consistency.ts). 0 turns both off.
+   */
+  REPLICA_WAIT_MS: nonNegativeInt(2000),
 });
 export type ApiConfig = v.InferOutput<typeof ApiEnv>;
 

@@ -1,7 +1,7 @@
 // Typed errors raised anywhere in the control plane. The API turns them into Nova's error body in
 // one place (functions/api/middleware/errors.ts); workflows see their `name` as the state's Error.
 export abstract class ComputeError extends Error {
-  abstract readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 501 | 503;
+  abstract readonly status: 400 | 401 | 403 | 404 | 406 | 409 | 413 | 501 | 503;
   /** The key of Nova's error body, e.g. `itemNotFound`. */
   abstract readonly fault: string;
 }
@@ -28,6 +28,13 @@ export class NotFound extends ComputeError {
   override readonly name = 'NotFound';
   readonly status = 404;
   readonly fault = 'itemNotFound';
+}
+
+/** A microversion outside the range the API serves (Nova names no fault for 406). */
+export class NotAcceptable extends ComputeError {
+  override readonly name = 'NotAcceptable';
+  readonly status = 406;
+  readonly fault = 'computeFault';
 }
 
 export class Conflict extends ComputeError {

@@ -1,17 +1,15 @@
 import { execFile, spawn } from 'node:child_process';
-import { constants } from 'node:fs';
-import { access, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
-import { delimiter, join, resolve } from 'node:path';
+import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { type Connection, createConnection, type RowDataPacket } from 'mysql2/promise';
+import { ensureDebianPackage, findExecutable } from './debian-packages.ts';
 import { freePort } from './free-port.ts';
 
 const execFileAsync = promisify(execFile);
 
 const SERVER_BINARY = 'mariadbd';
 const INSTALL_DB_BINARY = 'mariadb-install-db';
-// Debian keeps daemons in sbin, which is often missing from a non-root PATH.
-const EXTRA_BINARY_DIRS = ['/usr/sbin', '/usr/bin'];
 
 const READY_TIMEOUT_MS = 30_000;
 // InnoDB flushes on a clean shutdown; give it time before falling back to SIGKILL.
@@ -42,20 +40,6 @@ interface ServerBinaries {
   installDb: string;
 }
 
-async function findExecutable(name: string): Promise<string | undefined> {
-  const pathDirs = (process.env.PATH ?? '').split(delimiter).filter((dir) => dir !== '');
-  for (const dir of [...pathDirs, ...EXTRA_BINARY_DIRS]) {
-    const candidate = join(dir, name);
-    try {
-      await access(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not in this directory; keep looking
-    }
-  }
-  return undefined;
-}
-
 async function findServerBinaries(): Promise<ServerBinaries | undefined> {
   const [server, installDb] = await Promise.all([
     findExecutable(SERVER_BINARY),
@@ -67,38 +51,10 @@ async function findServerBinaries(): Promise<ServerBinaries | undefined> {
 function missingServerMessage(reason: string): string {
   return (
     `The MariaDB server binaries (${SERVER_BINARY}, ${INSTALL_DB_BINARY}) were not found on PATH or in ` +
-    `${EXTRA_BINARY_DIRS.join(', ')}, and ${reason}. Install the \`mariadb-server\` package ` +
+    `/usr/sbin or /usr/bin, and ${reason}. Install the \`mariadb-server\` package ` +
     '(Debian/Ubuntu: `sudo apt-get install -y mariadb-server`; `mysql-server` is the alternative where MariaDB ' +
     'is not packaged) and run again.'
   );
-}
-
-async function isDebianFamily(): Promise<boolean> {
-  try {
-    await access('/etc/debian_version', constants.R_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function runLoudly(
-  command: string,
-  args: string[],
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<void> {
-  console.log(`$ ${command} ${args.join(' ')}`);
-  const child = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit'], env });
-  const code = await new Promise<number | null>((done, fail) => {
-    child.once('error', fail);
-    child.once('exit', (exitCode) => done(exitCode));
-  });
-  if (code !== 0) throw new Error(`\`${command} ${args.join(' ')}\` failed with exit code ${code}`);
-}
-
-async function aptKnowsPackage(name: string): Promise<boolean> {
-  const { stdout } = await execFileAsync('apt-cache', ['policy', name]);
-  return /Candidate: (?!\(none\))/.test(stdout);
 }
 
 /**
@@ -106,21 +62,11 @@ async function aptKnowsPackage(name: string): Promise<boolean> {
  * Debian/Ubuntu system, because the local stack cannot run without a real database server.
  */
 export async function ensureMariaDbInstalled(): Promise<void> {
-  if ((await findServerBinaries()) !== undefined) return;
-  if (process.getuid?.() !== 0) throw new Error(missingServerMessage('this process is not root'));
-  const aptGet = await findExecutable('apt-get');
-  if (aptGet === undefined || !(await isDebianFamily())) {
-    throw new Error(missingServerMessage('this is not a Debian/Ubuntu system with apt-get'));
-  }
-  console.log('MariaDB server not found: installing mariadb-server with apt-get');
-  if (!(await aptKnowsPackage('mariadb-server'))) await runLoudly(aptGet, ['update']);
-  await runLoudly(aptGet, ['install', '-y', 'mariadb-server'], {
-    ...process.env,
-    DEBIAN_FRONTEND: 'noninteractive',
-  });
-  if ((await findServerBinaries()) === undefined) {
-    throw new Error(missingServerMessage('installing mariadb-server did not provide them'));
-  }
+  await ensureDebianPackage(
+    'mariadb-server',
+    [SERVER_BINARY, INSTALL_DB_BINARY],
+    (reason) => new Error(missingServerMessage(reason)),
+  );
 }
 
 async function requireServerBinaries(): Promise<ServerBinaries> {

@@ -24,6 +24,8 @@ export const computeNodes = mysqlTable(
   'compute_nodes',
   {
     id: id(),
+    /** The v2.1 API's hypervisor id from 2.53 on; the database draws it (migration 0021). */
+    uuid: varchar('uuid', { length: 36 }).notNull().default(sql`(uuid())`),
     service_id: bigint('service_id', { mode: 'number', unsigned: true }).notNull(),
     host: varchar('host', { length: 255 }).notNull(),
     hypervisor_hostname: varchar('hypervisor_hostname', { length: 255 }).notNull(),
@@ -69,6 +71,7 @@ export const computeNodes = mysqlTable(
     ...softDelete,
   },
   (t) => [
+    uniqueIndex('uniq_compute_nodes0uuid').on(t.uuid),
     uniqueIndex('uniq_compute_nodes0host0hypervisor_hostname0deleted').on(
       t.host,
       t.hypervisor_hostname,

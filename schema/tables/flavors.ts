@@ -4,6 +4,7 @@ import {
   double,
   index,
   int,
+  mediumtext,
   mysqlTable,
   uniqueIndex,
   varchar,
@@ -25,6 +26,11 @@ export const flavors = mysqlTable(
     rxtx_factor: double('rxtx_factor').notNull().default(1),
     is_public: boolean('is_public').notNull().default(true),
     disabled: boolean('disabled').notNull().default(false),
+    /**
+     * The operator's words about the flavor (v2.1 from 2.55), up to 65535 characters: MEDIUMTEXT because
+     * TEXT holds 65535 bytes and a utf8mb4 character takes up to four. NULL when it has none.
+     */
+    description: mediumtext('description'),
     ...timestamps,
     ...softDelete,
   },

@@ -8,6 +8,7 @@ export * from './instances.ts';
 export * from './key-pairs.ts';
 export * from './migrations.ts';
 export * from './quotas.ts';
+export * from './replica-fences.ts';
 export * from './scheduler.ts';
 export * from './services.ts';
 export * from './shadow.ts';

@@ -37,7 +37,16 @@ export const instances = mysqlTable(
     power_state: int('power_state').notNull().default(0),
     host: varchar('host', { length: 255 }),
     node: varchar('node', { length: 255 }),
+    /**
+     * The zone the server is in: what its create request named until boot.schedule places it, then the
+     * zone of its host, kept up to date by every move (the server view's availability zone).
+     */
     availability_zone: varchar('availability_zone', { length: 255 }),
+    /**
+     * The zone the create request named, recorded when the server is placed; NULL when it named none,
+     * and then a move may take the server to any zone (Nova's request_spec.availability_zone).
+     */
+    requested_availability_zone: varchar('requested_availability_zone', { length: 255 }),
     metadata: json('metadata').$type<Record<string, string>>().notNull(),
     key_name: varchar('key_name', { length: 255 }),
     user_data: text('user_data'),

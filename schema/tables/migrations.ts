@@ -1,4 +1,5 @@
-import { index, int, json, mysqlTable, varchar } from 'drizzle-orm/mysql-core';
+import { sql } from 'drizzle-orm';
+import { index, int, json, mysqlTable, uniqueIndex, varchar } from 'drizzle-orm/mysql-core';
 import { id, softDelete, timestamps } from './columns.ts';
 import type { FlavorSnapshot } from './instances.ts';
 
@@ -10,6 +11,8 @@ export const migrations = mysqlTable(
   'migrations',
   {
     id: id(),
+    /** The v2.1 API's migration id from 2.59 on; the database draws it (migration 0021). */
+    uuid: varchar('uuid', { length: 36 }).notNull().default(sql`(uuid())`),
     instance_uuid: varchar('instance_uuid', { length: 36 }).notNull(),
     migration_type: varchar('migration_type', { length: 32 }).notNull(),
     status: varchar('status', { length: 255 }).notNull(),
@@ -30,6 +33,7 @@ export const migrations = mysqlTable(
     ...softDelete,
   },
   (t) => [
+    uniqueIndex('uniq_migrations0uuid').on(t.uuid),
     index('migrations_instance_uuid_idx').on(t.instance_uuid, t.deleted),
     index('migrations_by_host_and_status_idx').on(t.source_compute, t.dest_compute, t.status, t.deleted),
     index('migrations_by_dest_and_status_idx').on(t.dest_compute, t.status, t.deleted),

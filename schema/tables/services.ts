@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import {
   bigint,
   boolean,
@@ -14,6 +15,8 @@ export const services = mysqlTable(
   'services',
   {
     id: id(),
+    /** The v2.1 API's id for the service from 2.53 on; the database draws it (migration 0021). */
+    uuid: varchar('uuid', { length: 36 }).notNull().default(sql`(uuid())`),
     host: varchar('host', { length: 255 }).notNull(),
     binary: varchar('binary', { length: 255 }).notNull(),
     topic: varchar('topic', { length: 255 }).notNull(),
@@ -37,6 +40,7 @@ export const services = mysqlTable(
   },
   (t) => [
     uniqueIndex('uniq_services0host0binary0deleted').on(t.host, t.binary, t.deleted),
+    uniqueIndex('uniq_services0uuid').on(t.uuid),
     index('services_last_seen_idx').on(t.last_seen_at),
   ],
 );

@@ -1,10 +1,11 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startDatabasePair } from '../../infra/local/mariadb.ts';
-import { startLocalStack } from '../../infra/local/stack.ts';
+import { type LocalStack, startLocalStack } from '../../infra/local/stack.ts';
 import { archiveBench } from './archive.ts';
 import { bootLatency, listDetailLatency } from './boot.ts';
 import { BenchClient } from './client.ts';
+import { consistencyBench } from './consistency.ts';
 import { dataLayerBench } from './data-layer.ts';
 import { migrationBench } from './migrations.ts';
 import { schedulerBench, schedulerDecisionBench } from './scheduler.ts';
@@ -13,7 +14,9 @@ import { type Figure, round } from './stats.ts';
 // `npm run bench`: starts its own fresh local cloud (its own ports and data dir), measures, prints the
 // figures and writes them to bench-results.json. `npm run bench -- --scheduler`: only the scheduler's
 // decision figures, on a database pair of their own without the rest of the cloud (under a minute
-// instead of about two). Numbers depend on the machine: compare runs on the same kind of machine only.
+// instead of about two); `npm run bench -- --consistency`: only the read-your-writes figures, on a
+// cloud of their own (test/bench/consistency.ts). Numbers depend on the machine: compare runs on the
+// same kind of machine only.
 const ROOT = new URL('../../', import.meta.url).pathname;
 
 async function allFigures(): Promise<Figure[]> {
@@ -51,11 +54,38 @@ async function allFigures(): Promise<Figure[]> {
         adminProject: stack.admin.project,
       })),
     );
+    figures.push(...(await consistencyFigures(stack, client.authToken)));
     figures.push(...(await archiveBench({ primaryUrl: stack.database.primaryUrl })));
   } finally {
     await stack.stop();
   }
   return figures;
+}
+
+function consistencyFigures(stack: LocalStack, token: string): Promise<Figure[]> {
+  return consistencyBench({
+    token,
+    env: stack.env,
+    primaryUrl: stack.database.primaryUrl,
+    replicaUrl: stack.database.replicaUrl,
+    replicaPort: stack.database.replicaPort,
+  });
+}
+
+/** `--consistency`: only the read-your-writes figures, on a fresh cloud of their own (about 30 s). */
+async function onlyConsistencyFigures(): Promise<Figure[]> {
+  const stack = await startLocalStack({
+    dataDir: join(ROOT, '.local', 'bench-consistency'),
+    fresh: true,
+    apiPort: 0,
+  });
+  try {
+    const client = new BenchClient(stack.apiUrl);
+    await client.login(stack.admin.username, stack.admin.password);
+    return await consistencyFigures(stack, client.authToken);
+  } finally {
+    await stack.stop();
+  }
 }
 
 async function schedulerFigures(): Promise<Figure[]> {
@@ -69,7 +99,11 @@ async function schedulerFigures(): Promise<Figure[]> {
 }
 
 async function main(): Promise<void> {
-  const figures = process.argv.includes('--scheduler') ? await schedulerFigures() : await allFigures();
+  const figures = process.argv.includes('--scheduler')
+    ? await schedulerFigures()
+    : process.argv.includes('--consistency')
+      ? await onlyConsistencyFigures()
+      : await allFigures();
   const width = Math.max(...figures.map((figure) => figure.name.length));
   console.log(`\nBenchmarks (${new Date().toISOString()}, node ${process.version})`);
   for (const figure of figures) {

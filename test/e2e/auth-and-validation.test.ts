@@ -32,7 +32,7 @@ describe('identity and authorization', () => {
     expect(response.headers.get('x-subject-token')).toMatch(/^v1\./);
     expect(response.body.token.roles.map((role) => role.name).sort()).toEqual(['admin', 'member']);
     const compute = response.body.token.catalog.find((entry) => entry.type === 'compute');
-    expect(compute?.endpoints[0]?.url).toMatch(/\/v3$/);
+    expect(compute?.endpoints[0]?.url).toMatch(/\/v2\.1$/);
     expect(Date.parse(response.body.token.expires_at)).toBeGreaterThan(Date.now());
   });
 

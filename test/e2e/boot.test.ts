@@ -108,7 +108,7 @@ describe('booting servers end to end', () => {
 
   it('serves the version documents and the seeded flavors', async () => {
     const root = await call<{ versions: Array<{ id: string }> }>('GET', '/', { token: null });
-    expect(root.body.versions.map((version) => version.id)).toEqual(['v3.0']);
+    expect(root.body.versions.map((version) => version.id)).toEqual(['v2.0', 'v2.1', 'v3.0']);
     const flavors = await call<{ flavors: Array<{ name: string; ram: number }> }>(
       'GET',
       '/v3/flavors/detail',

@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { ensureDebianPackage } from '../../infra/local/debian-packages.ts';
 import { type LocalStack, startLocalStack } from '../../infra/local/stack.ts';
 
 export interface StackInfo {
@@ -25,6 +26,16 @@ let stack: LocalStack | undefined;
 
 // Its own data dir and free ports: a running `npm start` is never touched.
 export async function setup(project: TestProject): Promise<void> {
+  // The client tests drive Debian's own `openstack` CLI against this cloud, as operators do. Installed
+  // before the stack starts, which may itself run apt-get for MariaDB (apt takes one install at a time).
+  await ensureDebianPackage(
+    'python3-openstackclient',
+    ['openstack'],
+    (reason) =>
+      new Error(
+        `The openstack CLI was not found and ${reason}: install python3-openstackclient (Debian/Ubuntu: \`sudo apt-get install -y python3-openstackclient\`) and run again.`,
+      ),
+  );
   stack = await startLocalStack({
     dataDir: DATA_DIR,
     fresh: true,

@@ -70,7 +70,8 @@ describe('GET /v3/servers/detail costs a constant number of queries', () => {
     expect(small.servers).toBe(3);
     expect(large.servers).toBe(SERVERS);
     expect(large.queries).toBe(small.queries);
-    // The page query and one query for the page's faults.
-    expect(large.queries).toBe(2);
+    // Per request: the replica fences and the token's revocation check (both on the primary), then the
+    // page query and one query for the page's faults.
+    expect(large.queries).toBe(4);
   });
 });

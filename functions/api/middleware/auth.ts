@@ -1,16 +1,20 @@
 import { createMiddleware } from 'hono/factory';
-import { verifyToken } from '../../identity/tokens.ts';
+import { validateToken } from '../../identity/revocations.ts';
 import { Unauthorized } from '../../shared/errors.ts';
 import type { AppEnv } from '../context.ts';
 
 export const ADMIN_ROLE = 'admin';
 
-/** Every compute route needs a valid X-Auth-Token; its claims become `c.var.caller`. */
+/**
+ * Every API route but discovery and login needs a valid X-Auth-Token; its claims become `c.var.caller`.
+ * The signature proves the token; the revocation check (one indexed query on the primary) makes a
+ * revoked token, a disabled user or a removed role stop at once on every worker.
+ */
 export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
   const token = c.req.header('x-auth-token');
   if (!token) throw new Unauthorized('Authentication required: send a token in X-Auth-Token');
-  const claims = await verifyToken(token, c.var.config.TOKEN_SECRET);
-  if (!claims) throw new Unauthorized('The token is invalid or has expired');
+  const claims = await validateToken(c.var.db.$primary, token, c.var.config.TOKEN_SECRET);
+  if (!claims) throw new Unauthorized('The token is invalid, has expired or has been revoked');
   const roles = claims.roles.map((role) => role.name);
   c.set('caller', {
     userId: claims.user_id,

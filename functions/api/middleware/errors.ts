@@ -4,14 +4,10 @@ import { ConfigError } from '../../shared/config.ts';
 import { ComputeError, duplicateKeyMessage, isDuplicateKey } from '../../shared/errors.ts';
 import type { AppEnv } from '../context.ts';
 
-// The one place errors become responses: Nova's body `{"<fault>": {"code", "message"}}`. Anything
-// that is not a typed error is a real fault: logged with the request id, answered without internals.
-function faultBody(c: Context<AppEnv>, status: number, fault: string, message: string) {
-  const requestId = c.get('requestId');
-  if (requestId) c.header('x-openstack-request-id', requestId);
-  return c.json({ [fault]: { code: status, message } }, status as 400);
-}
-
+// The one place errors become responses, in the body of the service the path belongs to: Keystone's
+// `{"error": {"code", "title", "message"}}` under /identity, Nova's `{"<fault>": {"code", "message"}}`
+// everywhere else. Anything that is not a typed error is a real fault: logged with the request id,
+// answered without internals.
 const HTTP_FAULTS: Record<number, string> = {
   400: 'badRequest',
   401: 'unauthorized',
@@ -23,12 +19,46 @@ const HTTP_FAULTS: Record<number, string> = {
   415: 'badMediaType',
 };
 
+// Keystone's `title` is the HTTP reason phrase.
+const REASON_PHRASES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Request Entity Too Large',
+  415: 'Unsupported Media Type',
+  500: 'Internal Server Error',
+  501: 'Not Implemented',
+  503: 'Service Unavailable',
+};
+
+const INTERNAL_ERROR = 'The server has either erred or is incapable of performing the requested operation.';
+
+function isIdentityPath(c: Context<AppEnv>): boolean {
+  const path = new URL(c.req.url).pathname;
+  return path === '/identity' || path.startsWith('/identity/');
+}
+
+function errorResponse(c: Context<AppEnv>, status: number, fault: string, message: string) {
+  const requestId = c.get('requestId');
+  if (requestId) c.header('x-openstack-request-id', requestId);
+  if (!isIdentityPath(c)) return c.json({ [fault]: { code: status, message } }, status as 400);
+  // keystoneauth reads this header to learn where to authenticate after a 401.
+  if (status === 401) c.header('WWW-Authenticate', `Keystone uri="${new URL(c.req.url).origin}/identity/v3"`);
+  return c.json(
+    { error: { code: status, title: REASON_PHRASES[status] ?? 'Error', message } },
+    status as 400,
+  );
+}
+
 export const onError: ErrorHandler<AppEnv> = (error, c) => {
-  if (error instanceof ComputeError) return faultBody(c, error.status, error.fault, error.message);
+  if (error instanceof ComputeError) return errorResponse(c, error.status, error.fault, error.message);
   // A unique constraint lost to a concurrent request: the resource exists now, which is a conflict.
-  if (isDuplicateKey(error)) return faultBody(c, 409, 'conflictingRequest', duplicateKeyMessage(error));
+  if (isDuplicateKey(error)) return errorResponse(c, 409, 'conflictingRequest', duplicateKeyMessage(error));
   if (error instanceof HTTPException && HTTP_FAULTS[error.status]) {
-    return faultBody(c, error.status, HTTP_FAULTS[error.status] ?? 'badRequest', error.message);
+    return errorResponse(c, error.status, HTTP_FAULTS[error.status] ?? 'badRequest', error.message);
   }
   console.error(
     JSON.stringify({
@@ -42,16 +72,11 @@ export const onError: ErrorHandler<AppEnv> = (error, c) => {
       stack: error.stack,
     }),
   );
-  return faultBody(
-    c,
-    500,
-    'computeFault',
-    'The server has either erred or is incapable of performing the requested operation.',
-  );
+  return errorResponse(c, 500, 'computeFault', INTERNAL_ERROR);
 };
 
 export const onNotFound: NotFoundHandler<AppEnv> = (c) =>
-  faultBody(
+  errorResponse(
     c,
     404,
     'itemNotFound',

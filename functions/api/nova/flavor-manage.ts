@@ -1,11 +1,12 @@
 import { and, eq, sql } from 'drizzle-orm';
 import * as v from 'valibot';
+import type { PrimaryDb } from '../../../schema/db.ts';
 import { flavorExtraSpecs, flavorProjects, flavors } from '../../../schema/tables/index.ts';
 import { Conflict, isDuplicateKey, NotFound } from '../../shared/errors.ts';
 import { authorize } from '../policy.ts';
 import { route } from '../route.ts';
 import { defineExtension } from './extension.ts';
-import { flavorDetail } from './flavors.ts';
+import { type FlavorRow, flavorDetail } from './flavors.ts';
 
 // Havana accepted numbers and numeric strings alike ("ram": "512").
 const Count = (minimum: number) =>
@@ -39,6 +40,39 @@ const CreateFlavor = v.object({
   }),
 });
 
+/** A new flavor's columns; without a `flavorid`, the flavor gets a uuid. */
+export type NewFlavor = Pick<
+  typeof flavors.$inferInsert,
+  | 'name'
+  | 'memory_mb'
+  | 'vcpus'
+  | 'root_gb'
+  | 'ephemeral_gb'
+  | 'swap'
+  | 'rxtx_factor'
+  | 'is_public'
+  | 'description'
+> & { flavorid?: string };
+
+/** Inserts a flavor; a live flavor with the same name or id is a 409. */
+export async function createFlavor(db: PrimaryDb, flavor: NewFlavor): Promise<FlavorRow> {
+  const flavorId = flavor.flavorid ?? crypto.randomUUID();
+  try {
+    await db.insert(flavors).values({ ...flavor, flavorid: flavorId, created_at: new Date() });
+  } catch (error) {
+    if (isDuplicateKey(error)) {
+      throw new Conflict(`Flavor with name ${flavor.name} or id ${flavorId} already exists.`);
+    }
+    throw error;
+  }
+  const [created] = await db
+    .select()
+    .from(flavors)
+    .where(and(eq(flavors.flavorid, flavorId), eq(flavors.deleted, 0)));
+  if (!created) throw new NotFound(`Flavor ${flavorId} could not be found.`);
+  return created;
+}
+
 export const flavorManageExtension = defineExtension({
   alias: 'flavor-manage',
   name: 'FlavorManage',
@@ -55,32 +89,17 @@ export const flavorManageExtension = defineExtension({
       responses: { 200: 'flavor' },
       handler: async (c, { body: { flavor } }) => {
         authorize(c.var.caller, 'compute_extension:flavor-manage');
-        const db = c.var.db.$primary;
-        const flavorId = flavor.id ?? crypto.randomUUID();
-        try {
-          await db.insert(flavors).values({
-            flavorid: flavorId,
-            name: flavor.name,
-            memory_mb: flavor.ram,
-            vcpus: flavor.vcpus,
-            root_gb: flavor.disk,
-            ephemeral_gb: flavor.ephemeral,
-            swap: flavor.swap,
-            rxtx_factor: flavor.rxtx_factor,
-            is_public: flavor['os-flavor-access:is_public'],
-            created_at: new Date(),
-          });
-        } catch (error) {
-          if (isDuplicateKey(error)) {
-            throw new Conflict(`Flavor with name ${flavor.name} or id ${flavorId} already exists.`);
-          }
-          throw error;
-        }
-        const [created] = await db
-          .select()
-          .from(flavors)
-          .where(and(eq(flavors.flavorid, flavorId), eq(flavors.deleted, 0)));
-        if (!created) throw new NotFound(`Flavor ${flavorId} could not be found.`);
+        const created = await createFlavor(c.var.db.$primary, {
+          flavorid: flavor.id,
+          name: flavor.name,
+          memory_mb: flavor.ram,
+          vcpus: flavor.vcpus,
+          root_gb: flavor.disk,
+          ephemeral_gb: flavor.ephemeral,
+          swap: flavor.swap,
+          rxtx_factor: flavor.rxtx_factor,
+          is_public: flavor['os-flavor-access:is_public'],
+        });
         return c.json({ flavor: flavorDetail(c, created) });
       },
     }),

@@ -29,23 +29,27 @@ export function flavorDetail(c: Context<AppEnv>, flavor: FlavorRow) {
   };
 }
 
-/**
- * Which flavors the caller may see: admins all of them, members the public ones and the private
- * ones their project was given access to (os-flavor-access); any other flavor is simply not found.
- */
-export function visibleTo(db: Reader, caller: Caller): SQL | undefined {
-  if (caller.isAdmin) return undefined;
+/** Public flavors and the private ones the project was given access to (os-flavor-access). */
+export function publicOrSharedWith(db: Reader, projectId: string): SQL | undefined {
   const access = db
     .select({ id: flavorProjects.id })
     .from(flavorProjects)
     .where(
       and(
         eq(flavorProjects.flavor_id, flavors.id),
-        eq(flavorProjects.project_id, caller.projectId),
+        eq(flavorProjects.project_id, projectId),
         eq(flavorProjects.deleted, 0),
       ),
     );
   return or(eq(flavors.is_public, true), exists(access));
+}
+
+/**
+ * Which flavors the caller may see: admins all of them, members the public ones and the private
+ * ones their project was given access to; any other flavor is simply not found.
+ */
+export function visibleTo(db: Reader, caller: Caller): SQL | undefined {
+  return caller.isAdmin ? undefined : publicOrSharedWith(db, caller.projectId);
 }
 
 /** A live flavor the caller may see, or 404. */

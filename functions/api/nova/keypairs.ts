@@ -1,16 +1,24 @@
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, gt } from 'drizzle-orm';
 import type { Context } from 'hono';
 import * as v from 'valibot';
 import type { PrimaryDb } from '../../../schema/db.ts';
 import { keyPairs } from '../../../schema/tables/index.ts';
-import { generateKeyPair, InvalidPublicKey, parsePublicKey } from '../../compute/ssh-keys.ts';
+import {
+  generateKeyPair,
+  InvalidPublicKey,
+  parsePublicKey,
+  parseX509Certificate,
+} from '../../compute/ssh-keys.ts';
 import { BadRequest, Conflict, isDuplicateKey, NotFound } from '../../shared/errors.ts';
 import type { AppEnv } from '../context.ts';
 import { authorize } from '../policy.ts';
 import { route } from '../route.ts';
 import { defineExtension } from './extension.ts';
 
-type KeyPairRow = typeof keyPairs.$inferSelect;
+export type KeyPairRow = typeof keyPairs.$inferSelect;
+/** `ssh` for OpenSSH public keys; `x509` for certificates, which only the v2.1 face imports. */
+export type KeyPairType = 'ssh' | 'x509';
+type Reader = Pick<PrimaryDb, 'select'>;
 
 // Havana v3 (2014.1 schema): letters, digits, '.', '_', '-' and inner spaces.
 const KeyPairName = v.pipe(
@@ -27,11 +35,11 @@ const CreateKeyPair = v.object({
   }),
 });
 
-function keyPairSummary(row: KeyPairRow) {
+export function keyPairSummary(row: KeyPairRow) {
   return { name: row.name, public_key: row.public_key, fingerprint: row.fingerprint };
 }
 
-function keyPairDetail(row: KeyPairRow) {
+export function keyPairDetail(row: KeyPairRow) {
   return {
     ...keyPairSummary(row),
     user_id: row.user_id,
@@ -43,8 +51,8 @@ function keyPairDetail(row: KeyPairRow) {
   };
 }
 
-/** The caller's own key pairs only: names are unique per user, and another user's key pair is not found. */
-async function findKeyPair(db: Pick<PrimaryDb, 'select'>, userId: string, name: string) {
+/** One of a user's key pairs by name: names are unique per user, and another user's key pair is not found. */
+export async function findKeyPair(db: Reader, userId: string, name: string) {
   const [row] = await db
     .select()
     .from(keyPairs)
@@ -54,15 +62,41 @@ async function findKeyPair(db: Pick<PrimaryDb, 'select'>, userId: string, name: 
 }
 
 /**
+ * A user's key pairs by name; with a page, those after the `marker` name, at most `limit` of them
+ * (names are unique per user, so the name alone orders them).
+ */
+export async function listKeyPairs(
+  db: Reader,
+  userId: string,
+  page: { limit?: number; marker?: string } = {},
+): Promise<KeyPairRow[]> {
+  const owned = and(eq(keyPairs.user_id, userId), eq(keyPairs.deleted, 0));
+  if (page.marker !== undefined) {
+    const [marker] = await db
+      .select({ id: keyPairs.id })
+      .from(keyPairs)
+      .where(and(owned, eq(keyPairs.name, page.marker)));
+    if (!marker) throw new BadRequest(`Marker ${page.marker} could not be found.`);
+  }
+  const query = db
+    .select()
+    .from(keyPairs)
+    .where(and(owned, page.marker === undefined ? undefined : gt(keyPairs.name, page.marker)))
+    .orderBy(asc(keyPairs.name))
+    .$dynamic();
+  return page.limit === undefined ? query : query.limit(page.limit);
+}
+
+/**
  * The one place a key pair row is written. The unique key (user_id, name, deleted) decides a race
  * between two creates of the same name; the key-pairs quota belongs here too, before the insert.
  */
 async function insertKeyPair(
   db: PrimaryDb,
-  keyPair: { name: string; user_id: string; public_key: string; fingerprint: string },
+  keyPair: { name: string; user_id: string; public_key: string; fingerprint: string; type: KeyPairType },
 ): Promise<KeyPairRow> {
   try {
-    await db.insert(keyPairs).values({ ...keyPair, type: 'ssh', created_at: new Date() });
+    await db.insert(keyPairs).values({ ...keyPair, created_at: new Date() });
   } catch (error) {
     if (isDuplicateKey(error)) throw new Conflict(`Key pair '${keyPair.name}' already exists.`);
     throw error;
@@ -70,38 +104,73 @@ async function insertKeyPair(
   return findKeyPair(db, keyPair.user_id, keyPair.name);
 }
 
-async function createKeyPair(c: Context<AppEnv>, { keypair }: v.InferOutput<typeof CreateKeyPair>) {
-  const caller = c.var.caller;
-  authorize(caller, 'compute_extension:keypairs');
-  const db = c.var.db.$primary;
-  if (keypair.public_key !== undefined) {
-    let imported: ReturnType<typeof parsePublicKey>;
-    try {
-      imported = parsePublicKey(keypair.public_key);
-    } catch (error) {
-      if (error instanceof InvalidPublicKey) {
-        throw new BadRequest(`Invalid input for field 'keypair.public_key': ${error.message}`);
-      }
-      throw error;
+async function importedKey(type: KeyPairType, publicKey: string) {
+  try {
+    return type === 'x509' ? await parseX509Certificate(publicKey) : parsePublicKey(publicKey);
+  } catch (error) {
+    if (error instanceof InvalidPublicKey) {
+      throw new BadRequest(`Invalid input for field 'keypair.public_key': ${error.message}`);
     }
+    throw error;
+  }
+}
+
+/**
+ * Stores the user's key pair: the public key (or certificate) given, or a generated Ed25519 pair
+ * whose private key is returned here once and never stored.
+ */
+export async function storeKeyPair(
+  db: PrimaryDb,
+  userId: string,
+  keypair: { name: string; public_key?: string; type: KeyPairType },
+): Promise<{ row: KeyPairRow; privateKey?: string }> {
+  if (keypair.public_key !== undefined) {
+    const imported = await importedKey(keypair.type, keypair.public_key);
     const row = await insertKeyPair(db, {
       name: keypair.name,
-      user_id: caller.userId,
+      user_id: userId,
       public_key: imported.publicKey,
       fingerprint: imported.fingerprint,
+      type: keypair.type,
     });
-    return c.json({ keypair: { ...keyPairSummary(row), user_id: row.user_id } }, 201);
+    return { row };
+  }
+  if (keypair.type === 'x509') {
+    throw new BadRequest(
+      "Invalid input for field 'keypair.public_key': x509 certificates are imported, not generated",
+    );
   }
   const generated = await generateKeyPair(keypair.name.replaceAll(' ', '_'));
   const row = await insertKeyPair(db, {
     name: keypair.name,
-    user_id: caller.userId,
+    user_id: userId,
     public_key: generated.publicKey,
     fingerprint: generated.fingerprint,
+    type: 'ssh',
   });
-  // The private key is shown once, here, and never stored.
+  return { row, privateKey: generated.privateKey };
+}
+
+/** Soft-deletes the user's key pair; 404 when the user has none of that name. */
+export async function deleteKeyPair(db: PrimaryDb, userId: string, name: string): Promise<void> {
+  const row = await findKeyPair(db, userId, name);
+  const now = new Date();
+  await db
+    .update(keyPairs)
+    .set({ deleted: row.id, deleted_at: now, updated_at: now })
+    .where(and(eq(keyPairs.id, row.id), eq(keyPairs.deleted, 0)));
+}
+
+async function createKeyPair(c: Context<AppEnv>, { keypair }: v.InferOutput<typeof CreateKeyPair>) {
+  const caller = c.var.caller;
+  authorize(caller, 'compute_extension:keypairs');
+  const { row, privateKey } = await storeKeyPair(c.var.db.$primary, caller.userId, {
+    ...keypair,
+    type: 'ssh',
+  });
+  const created = { ...keyPairSummary(row), user_id: row.user_id };
   return c.json(
-    { keypair: { ...keyPairSummary(row), user_id: row.user_id, private_key: generated.privateKey } },
+    { keypair: privateKey === undefined ? created : { ...created, private_key: privateKey } },
     201,
   );
 }
@@ -121,11 +190,7 @@ export const keypairsExtension = defineExtension({
       responses: { 200: 'keypairs: [{keypair: {name, public_key, fingerprint}}]' },
       handler: async (c) => {
         authorize(c.var.caller, 'compute_extension:keypairs');
-        const rows = await c.var.db
-          .select()
-          .from(keyPairs)
-          .where(and(eq(keyPairs.user_id, c.var.caller.userId), eq(keyPairs.deleted, 0)))
-          .orderBy(asc(keyPairs.name));
+        const rows = await listKeyPairs(c.var.db, c.var.caller.userId);
         return c.json({ keypairs: rows.map((row) => ({ keypair: keyPairSummary(row) })) });
       },
     }),
@@ -155,13 +220,7 @@ export const keypairsExtension = defineExtension({
       responses: { 202: 'deleted' },
       handler: async (c) => {
         authorize(c.var.caller, 'compute_extension:keypairs');
-        const db = c.var.db.$primary;
-        const row = await findKeyPair(db, c.var.caller.userId, c.req.param('name') ?? '');
-        const now = new Date();
-        await db
-          .update(keyPairs)
-          .set({ deleted: row.id, deleted_at: now, updated_at: now })
-          .where(and(eq(keyPairs.id, row.id), eq(keyPairs.deleted, 0)));
+        await deleteKeyPair(c.var.db.$primary, c.var.caller.userId, c.req.param('name') ?? '');
         return c.body(null, 202);
       },
     }),

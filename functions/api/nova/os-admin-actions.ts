@@ -3,6 +3,7 @@ import * as v from 'valibot';
 import { instances } from '../../../schema/tables/index.ts';
 import { transitionInstance } from '../../compute/instance-states.ts';
 import { BadRequest } from '../../shared/errors.ts';
+import { requestedVersion } from '../middleware/extension-versions.ts';
 import { authorize } from '../policy.ts';
 import { defineExtension, type Extension } from './extension.ts';
 import {
@@ -17,6 +18,7 @@ import { requireComputeHost, requireMigrationWorkflow, startMigration } from './
 // Havana's os-admin-actions: pause/suspend and their inverses, locks, cold and live migration, and
 // reset_state. The actions are dispatched by POST /v3/servers/{id}/action (server-actions.ts).
 const ALIAS = 'os-admin-actions';
+const VERSION = 2;
 
 function hostAction(
   name: 'pause' | 'unpause' | 'suspend' | 'resume',
@@ -89,7 +91,10 @@ const migrateLive = defineAction({
   name: 'migrate_live',
   extension: ALIAS,
   body: v.object({
-    host: v.pipe(v.string(), v.minLength(1, 'host must name a compute host'), v.maxLength(255)),
+    // null or absent: the scheduler chooses (Icehouse's live-migrate through select_destinations).
+    host: v.optional(
+      v.nullable(v.pipe(v.string(), v.minLength(1, 'host must name a compute host'), v.maxLength(255))),
+    ),
     block_migration: v.boolean(),
     disk_over_commit: v.boolean(),
   }),
@@ -97,15 +102,22 @@ const migrateLive = defineAction({
   run: async (c, instance, body) => {
     requireState(instance, 'live_migrate_requested');
     requireMigrationWorkflow(c);
-    if (body.host === instance.host) {
-      throw new BadRequest(`Unable to migrate instance ${instance.uuid} to current host (${body.host}).`);
+    if (!instance.host) throw new BadRequest(`Instance ${instance.uuid} is on no host`);
+    const host = body.host ?? null;
+    if (host === null && requestedVersion(c, { alias: ALIAS, version: VERSION }) < 2) {
+      throw new BadRequest('migrate_live.host: host must name a compute host');
     }
-    await requireComputeHost(c, body.host, 'up');
+    if (host !== null) {
+      if (host === instance.host) {
+        throw new BadRequest(`Unable to migrate instance ${instance.uuid} to current host (${host}).`);
+      }
+      await requireComputeHost(c, host, 'up');
+    }
     await startMigration(c, instance, {
       event: 'live_migrate_requested',
       action: 'live-migration',
       migration_type: 'live-migration',
-      dest_compute: body.host,
+      dest_compute: host,
       options: { block_migration: body.block_migration, disk_over_commit: body.disk_over_commit },
     });
     return c.body(null, 202);
@@ -143,7 +155,7 @@ export const adminActionsExtension: Extension = defineExtension({
   alias: ALIAS,
   name: 'AdminActions',
   description: 'Enable admin-only server actions: pause, suspend, lock, migrate, migrate_live, reset_state.',
-  version: 1,
+  version: VERSION,
   core: false,
   history: [
     {
@@ -151,6 +163,7 @@ export const adminActionsExtension: Extension = defineExtension({
       change:
         'Havana v3 actions (pause, unpause, suspend, resume, lock, unlock, migrate, migrate_live, reset_state)',
     },
+    { version: 2, change: 'migrate_live: host may be null or absent, and then the scheduler chooses' },
   ],
   routes: [],
 });

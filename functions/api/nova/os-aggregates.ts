@@ -54,7 +54,8 @@ async function findAggregate(db: Reader, rawId: string): Promise<AggregateRow> {
   return aggregate;
 }
 
-async function details(db: Reader, rows: AggregateRow[]) {
+/** The view names each aggregate's uuid on the v2.1 face only, whose microversions decide whether to show it. */
+async function details(db: Reader, rows: AggregateRow[], withUuid = false) {
   const ids = rows.map((row) => row.id);
   const [hosts, metadata] =
     ids.length === 0
@@ -77,6 +78,7 @@ async function details(db: Reader, rows: AggregateRow[]) {
     );
     return {
       id: row.id,
+      ...(withUuid ? { uuid: row.uuid } : {}),
       name: row.name,
       availability_zone: own[ZONE_KEY] ?? null,
       created_at: row.created_at.toISOString(),
@@ -90,9 +92,13 @@ async function details(db: Reader, rows: AggregateRow[]) {
   });
 }
 
-async function detail(db: Reader, row: AggregateRow) {
-  const [view] = await details(db, [row]);
+async function detail(db: Reader, row: AggregateRow, withUuid = false) {
+  const [view] = await details(db, [row], withUuid);
   return view;
+}
+
+function servesV21(c: Context<AppEnv>): boolean {
+  return c.var.computeFace === 'v2.1';
 }
 
 /** Sets (or with null removes) metadata keys; each key keeps at most one live row. */
@@ -212,7 +218,7 @@ export const aggregatesExtension = defineExtension({
           .from(aggregates)
           .where(eq(aggregates.deleted, 0))
           .orderBy(asc(aggregates.id));
-        return c.json({ aggregates: await details(c.var.db, rows) });
+        return c.json({ aggregates: await details(c.var.db, rows, servesV21(c)) });
       },
     }),
     route({
@@ -240,7 +246,7 @@ export const aggregatesExtension = defineExtension({
         });
         const [row] = await db.select().from(aggregates).where(eq(aggregates.uuid, uuid));
         if (!row) throw new NotFound(`Aggregate ${aggregate.name} could not be found.`);
-        const view = await detail(db, row);
+        const view = await detail(db, row, servesV21(c));
         return c.json({ aggregate: { ...view, hosts: undefined, metadata: undefined } }, 201);
       },
     }),
@@ -252,7 +258,7 @@ export const aggregatesExtension = defineExtension({
       handler: async (c) => {
         authorize(c.var.caller, 'compute_extension:os-aggregates');
         const row = await findAggregate(c.var.db, c.req.param('aggregate_id') ?? '');
-        return c.json({ aggregate: await detail(c.var.db, row) });
+        return c.json({ aggregate: await detail(c.var.db, row, servesV21(c)) });
       },
     }),
     route({
@@ -275,7 +281,7 @@ export const aggregatesExtension = defineExtension({
         if (update.availability_zone !== undefined) {
           await setMetadata(db, row.id, { [ZONE_KEY]: update.availability_zone });
         }
-        const view = await detail(db, await findAggregate(db, String(row.id)));
+        const view = await detail(db, await findAggregate(db, String(row.id)), servesV21(c));
         // The scheduler reads each host's zone from its compute node.
         await refreshHostPlacementFacts(db, view?.hosts ?? []);
         return c.json({ aggregate: view });
@@ -321,7 +327,7 @@ export const aggregatesExtension = defineExtension({
         if (body.add_host) await addHost(c, row, body.add_host.host);
         if (body.remove_host) await removeHost(c, row, body.remove_host.host);
         if (body.set_metadata) await setMetadata(db, row.id, body.set_metadata.metadata);
-        const view = await detail(db, row);
+        const view = await detail(db, row, servesV21(c));
         // Membership and metadata decide zones, ratios, dedications and tenancy, which the scheduler
         // reads from each host's compute node.
         await refreshHostPlacementFacts(db, [

@@ -23,7 +23,8 @@ const FlavorAction = v.pipe(
   v.check((body) => Object.keys(body).length === 1, 'the body must hold exactly one action'),
 );
 
-async function accessList(db: Pick<PrimaryDb, 'select'>, flavor: FlavorRow) {
+/** The projects a flavor is shared with, as `{flavor_id, tenant_id}` entries. */
+export async function accessList(db: Pick<PrimaryDb, 'select'>, flavor: FlavorRow) {
   const rows = await db
     .select({ project_id: flavorProjects.project_id })
     .from(flavorProjects)
@@ -32,11 +33,10 @@ async function accessList(db: Pick<PrimaryDb, 'select'>, flavor: FlavorRow) {
   return rows.map((row) => ({ flavor_id: flavor.flavorid, tenant_id: row.project_id }));
 }
 
-async function addAccess(c: Context<AppEnv>, flavor: FlavorRow, tenantId: string) {
-  if (flavor.is_public)
-    throw new Conflict(`Flavor ${flavor.flavorid} is public: access lists apply to private flavors only.`);
+/** Shares the flavor with a project; sharing it twice is a 409. */
+export async function grantFlavorAccess(db: PrimaryDb, flavor: FlavorRow, tenantId: string): Promise<void> {
   try {
-    await c.var.db.$primary
+    await db
       .insert(flavorProjects)
       .values({ flavor_id: flavor.id, project_id: tenantId, created_at: new Date() });
   } catch (error) {
@@ -49,9 +49,16 @@ async function addAccess(c: Context<AppEnv>, flavor: FlavorRow, tenantId: string
   }
 }
 
-async function removeAccess(c: Context<AppEnv>, flavor: FlavorRow, tenantId: string) {
+async function addAccess(c: Context<AppEnv>, flavor: FlavorRow, tenantId: string) {
+  if (flavor.is_public)
+    throw new Conflict(`Flavor ${flavor.flavorid} is public: access lists apply to private flavors only.`);
+  await grantFlavorAccess(c.var.db.$primary, flavor, tenantId);
+}
+
+/** Stops sharing the flavor with a project; 404 when it was not shared with it. */
+export async function revokeFlavorAccess(db: PrimaryDb, flavor: FlavorRow, tenantId: string): Promise<void> {
   const now = new Date();
-  const result = await c.var.db.$primary
+  const result = await db
     .update(flavorProjects)
     .set({ deleted: sql`${flavorProjects.id}`, deleted_at: now, updated_at: now })
     .where(
@@ -103,7 +110,8 @@ export const flavorAccessExtension = defineExtension({
         const db = c.var.db.$primary;
         const flavor = await findVisibleFlavor(db, c.var.caller, c.req.param('flavor_id') ?? '');
         if (body.add_tenant_access) await addAccess(c, flavor, body.add_tenant_access.tenant_id);
-        if (body.remove_tenant_access) await removeAccess(c, flavor, body.remove_tenant_access.tenant_id);
+        if (body.remove_tenant_access)
+          await revokeFlavorAccess(db, flavor, body.remove_tenant_access.tenant_id);
         return c.json({ flavor_access: await accessList(db, flavor) });
       },
     }),

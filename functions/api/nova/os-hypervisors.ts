@@ -1,4 +1,4 @@
-import { and, asc, eq, isNotNull, like, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNotNull, like, sql } from 'drizzle-orm';
 import type { Context } from 'hono';
 import * as v from 'valibot';
 import { computeNodes, instances } from '../../../schema/tables/index.ts';
@@ -8,10 +8,18 @@ import { authorize } from '../policy.ts';
 import { route } from '../route.ts';
 import { defineExtension } from './extension.ts';
 
-type NodeRow = typeof computeNodes.$inferSelect;
+export type NodeRow = typeof computeNodes.$inferSelect;
 
-async function liveNodes(c: Context<AppEnv>, hostnameContains?: string) {
-  return c.var.db
+/** Which live nodes to list, in id order: those whose hostname contains a text, or one page of them. */
+export interface NodeSelection {
+  hostnameContains?: string;
+  afterId?: number;
+  limit?: number;
+}
+
+export async function liveNodes(c: Context<AppEnv>, selection: NodeSelection = {}) {
+  const { hostnameContains, afterId, limit } = selection;
+  const query = c.var.db
     .select()
     .from(computeNodes)
     .where(
@@ -20,9 +28,11 @@ async function liveNodes(c: Context<AppEnv>, hostnameContains?: string) {
         hostnameContains === undefined
           ? undefined
           : like(computeNodes.hypervisor_hostname, `%${hostnameContains.replace(/[\\%_]/g, '\\$&')}%`),
+        afterId === undefined ? undefined : gt(computeNodes.id, afterId),
       ),
     )
     .orderBy(asc(computeNodes.id));
+  return limit === undefined ? query : query.limit(limit);
 }
 
 async function findNode(c: Context<AppEnv>): Promise<NodeRow> {
@@ -38,7 +48,7 @@ async function findNode(c: Context<AppEnv>): Promise<NodeRow> {
 }
 
 /** Instances with a task in flight count as the host's current workload, as in Havana. */
-async function workloads(c: Context<AppEnv>): Promise<Map<string, number>> {
+export async function workloads(c: Context<AppEnv>): Promise<Map<string, number>> {
   const rows = await c.var.db
     .select({ host: instances.host, busy: sql<number>`count(*)`.mapWith(Number) })
     .from(instances)
@@ -51,7 +61,7 @@ function hypervisorSummary(node: NodeRow) {
   return { id: node.id, hypervisor_hostname: node.hypervisor_hostname };
 }
 
-function hypervisorDetail(node: NodeRow, workload: number) {
+export function hypervisorDetail(node: NodeRow, workload: number) {
   const freeDisk = node.local_gb - node.local_gb_used;
   return {
     ...hypervisorSummary(node),
@@ -71,6 +81,42 @@ function hypervisorDetail(node: NodeRow, workload: number) {
     current_workload: workload,
     service: { host: node.host, id: node.service_id },
   };
+}
+
+/** The servers on each of `nodes`, oldest first, by node id. */
+export async function serversOnNodes(
+  c: Context<AppEnv>,
+  nodes: NodeRow[],
+): Promise<Map<number, Array<{ id: string; name: string }>>> {
+  const rows =
+    nodes.length === 0
+      ? []
+      : await c.var.db
+          .select({
+            id: instances.uuid,
+            name: instances.display_name,
+            host: instances.host,
+            node: instances.node,
+          })
+          .from(instances)
+          .where(
+            and(
+              eq(instances.deleted, 0),
+              inArray(
+                instances.host,
+                nodes.map((node) => node.host),
+              ),
+            ),
+          )
+          .orderBy(asc(instances.created_at), asc(instances.id));
+  return new Map(
+    nodes.map((node) => [
+      node.id,
+      rows
+        .filter((row) => row.host === node.host && row.node === node.hypervisor_hostname)
+        .map(({ id, name }) => ({ id, name })),
+    ]),
+  );
 }
 
 const SearchQuery = v.object({
@@ -145,7 +191,7 @@ export const hypervisorsExtension = defineExtension({
       responses: { 200: 'hypervisors: id, hypervisor_hostname' },
       handler: async (c, { query }) => {
         authorize(c.var.caller, 'compute_extension:os-hypervisors');
-        const nodes = await liveNodes(c, query.query);
+        const nodes = await liveNodes(c, { hostnameContains: query.query });
         if (nodes.length === 0) throw new NotFound(`No hypervisor matching '${query.query}' could be found.`);
         return c.json({ hypervisors: nodes.map(hypervisorSummary) });
       },
@@ -170,18 +216,8 @@ export const hypervisorsExtension = defineExtension({
       handler: async (c) => {
         authorize(c.var.caller, 'compute_extension:os-hypervisors');
         const node = await findNode(c);
-        const rows = await c.var.db
-          .select({ id: instances.uuid, name: instances.display_name })
-          .from(instances)
-          .where(
-            and(
-              eq(instances.deleted, 0),
-              eq(instances.host, node.host),
-              eq(instances.node, node.hypervisor_hostname),
-            ),
-          )
-          .orderBy(asc(instances.created_at), asc(instances.id));
-        return c.json({ hypervisor: { ...hypervisorSummary(node), servers: rows } });
+        const servers = (await serversOnNodes(c, [node])).get(node.id) ?? [];
+        return c.json({ hypervisor: { ...hypervisorSummary(node), servers } });
       },
     }),
   ],

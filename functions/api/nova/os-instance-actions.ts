@@ -1,5 +1,6 @@
-import { and, asc, desc, eq } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, lt, lte, or, type SQL, sql } from 'drizzle-orm';
 import type { Context } from 'hono';
+import type { PrimaryDb } from '../../../schema/db.ts';
 import { instanceActionEvents, instanceActions, instances } from '../../../schema/tables/index.ts';
 import { NotFound } from '../../shared/errors.ts';
 import type { AppEnv } from '../context.ts';
@@ -7,10 +8,20 @@ import { authorize, isAllowed } from '../policy.ts';
 import { route } from '../route.ts';
 import { defineExtension } from './extension.ts';
 
-type ActionRow = typeof instanceActions.$inferSelect;
+// The log of what was asked of a server. The queries are exported for the /v2.1 face, which reads
+// the same rows with paging and, from 2.21, for deleted servers too.
+export type ActionRow = typeof instanceActions.$inferSelect;
+export type ActionEventRow = typeof instanceActionEvents.$inferSelect;
+type Reader = Pick<PrimaryDb, 'select'>;
 
-/** The server, if the caller may see it: members only their own project's (another's is a 404). */
-async function findServer(c: Context<AppEnv>): Promise<string> {
+/**
+ * The server whose actions are asked for, if the caller may see it: members only their own project's
+ * (another's is a 404). `withDeleted` also finds a deleted server, whose actions outlive it.
+ */
+export async function findActionServer(
+  c: Context<AppEnv>,
+  { withDeleted }: { withDeleted: boolean },
+): Promise<{ uuid: string }> {
   const serverId = c.req.param('server_id') ?? '';
   const caller = c.var.caller;
   const [server] = await c.var.db
@@ -19,12 +30,71 @@ async function findServer(c: Context<AppEnv>): Promise<string> {
     .where(
       and(
         eq(instances.uuid, serverId),
-        eq(instances.deleted, 0),
+        withDeleted ? undefined : eq(instances.deleted, 0),
         caller.isAdmin ? undefined : eq(instances.project_id, caller.projectId),
       ),
     );
   if (!server) throw new NotFound(`Instance ${serverId} could not be found.`);
-  return server.uuid;
+  return server;
+}
+
+/**
+ * A server's actions, newest first. `after` starts the page after that action, `changesSince` and
+ * `changesBefore` keep those last changed (updated, or else started) within that time, and `limit`
+ * caps the page.
+ */
+export function listActions(
+  db: Reader,
+  uuid: string,
+  page: { after?: ActionRow; changesSince?: Date; changesBefore?: Date; limit?: number } = {},
+): Promise<ActionRow[]> {
+  const { after, changesSince, changesBefore, limit } = page;
+  const lastChanged = sql`COALESCE(${instanceActions.updated_at}, ${instanceActions.created_at})`;
+  const afterMarker: SQL | undefined = after
+    ? or(
+        lt(instanceActions.start_time, after.start_time),
+        and(eq(instanceActions.start_time, after.start_time), lt(instanceActions.id, after.id)),
+      )
+    : undefined;
+  const query = db
+    .select()
+    .from(instanceActions)
+    .where(
+      and(
+        eq(instanceActions.instance_uuid, uuid),
+        eq(instanceActions.deleted, 0),
+        afterMarker,
+        changesSince ? gte(lastChanged, changesSince) : undefined,
+        changesBefore ? lte(lastChanged, changesBefore) : undefined,
+      ),
+    )
+    .orderBy(desc(instanceActions.start_time), desc(instanceActions.id));
+  return limit === undefined ? query : query.limit(limit);
+}
+
+/** One action of a server by the request id that started it, or 404. */
+export async function findAction(db: Reader, uuid: string, requestId: string): Promise<ActionRow> {
+  const [action] = await db
+    .select()
+    .from(instanceActions)
+    .where(
+      and(
+        eq(instanceActions.instance_uuid, uuid),
+        eq(instanceActions.request_id, requestId),
+        eq(instanceActions.deleted, 0),
+      ),
+    );
+  if (!action) throw new NotFound(`Action ${requestId} not found on instance ${uuid}.`);
+  return action;
+}
+
+/** The steps an action took, in the order they started. */
+export function listEvents(db: Reader, actionId: number): Promise<ActionEventRow[]> {
+  return db
+    .select()
+    .from(instanceActionEvents)
+    .where(and(eq(instanceActionEvents.action_id, actionId), eq(instanceActionEvents.deleted, 0)))
+    .orderBy(asc(instanceActionEvents.start_time), asc(instanceActionEvents.id));
 }
 
 function actionView(row: ActionRow) {
@@ -54,13 +124,8 @@ export const instanceActionsExtension = defineExtension({
       responses: { 200: 'instance_actions' },
       handler: async (c) => {
         authorize(c.var.caller, 'compute_extension:os-instance-actions');
-        const uuid = await findServer(c);
-        const rows = await c.var.db
-          .select()
-          .from(instanceActions)
-          .where(and(eq(instanceActions.instance_uuid, uuid), eq(instanceActions.deleted, 0)))
-          .orderBy(desc(instanceActions.start_time), desc(instanceActions.id));
-        return c.json({ instance_actions: rows.map(actionView) });
+        const { uuid } = await findActionServer(c, { withDeleted: false });
+        return c.json({ instance_actions: (await listActions(c.var.db, uuid)).map(actionView) });
       },
     }),
     route({
@@ -70,24 +135,9 @@ export const instanceActionsExtension = defineExtension({
       responses: { 200: 'instance_action with events' },
       handler: async (c) => {
         authorize(c.var.caller, 'compute_extension:os-instance-actions');
-        const uuid = await findServer(c);
-        const requestId = c.req.param('request_id') ?? '';
-        const [action] = await c.var.db
-          .select()
-          .from(instanceActions)
-          .where(
-            and(
-              eq(instanceActions.instance_uuid, uuid),
-              eq(instanceActions.request_id, requestId),
-              eq(instanceActions.deleted, 0),
-            ),
-          );
-        if (!action) throw new NotFound(`Action ${requestId} not found on instance ${uuid}.`);
-        const events = await c.var.db
-          .select()
-          .from(instanceActionEvents)
-          .where(and(eq(instanceActionEvents.action_id, action.id), eq(instanceActionEvents.deleted, 0)))
-          .orderBy(asc(instanceActionEvents.start_time), asc(instanceActionEvents.id));
+        const { uuid } = await findActionServer(c, { withDeleted: false });
+        const action = await findAction(c.var.db, uuid, c.req.param('request_id') ?? '');
+        const events = await listEvents(c.var.db, action.id);
         const showTraceback = isAllowed(
           c.var.caller,
           'compute_extension:os-instance-actions:events:traceback',

@@ -1,6 +1,8 @@
-import { and, desc, eq, or, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gte, lt, lte, or, sql } from 'drizzle-orm';
+import type { Context } from 'hono';
 import * as v from 'valibot';
 import { migrations } from '../../../schema/tables/index.ts';
+import type { AppEnv } from '../context.ts';
 import { requestedVersion } from '../middleware/extension-versions.ts';
 import { authorize } from '../policy.ts';
 import { route } from '../route.ts';
@@ -16,6 +18,58 @@ const ListQuery = v.object({
   // Havana's cells filter; there are no cells here, so it is accepted and matches everything.
   cell_name: v.optional(Text),
 });
+
+type MigrationRow = typeof migrations.$inferSelect;
+
+/** Which migrations to list: Havana's filters, and the v2.1 face's time window and page. */
+export interface MigrationFilters {
+  host?: string;
+  status?: string;
+  instance_uuid?: string;
+  migration_type?: string;
+  source_compute?: string;
+  /** Last changed (created, if never updated) at or after / at or before this time. */
+  changedSince?: Date;
+  changedBefore?: Date;
+  /** The page starts after this migration, in the list's order (newest first). */
+  after?: Pick<MigrationRow, 'created_at' | 'id'>;
+  limit?: number;
+}
+
+/** The migrations (soft-deleted ones aside) matching `filters`, newest first. */
+export async function listMigrations(c: Context<AppEnv>, filters: MigrationFilters): Promise<MigrationRow[]> {
+  const changedAt = sql`coalesce(${migrations.updated_at}, ${migrations.created_at})`;
+  const { after } = filters;
+  const query = c.var.db
+    .select()
+    .from(migrations)
+    .where(
+      and(
+        eq(migrations.deleted, 0),
+        filters.host === undefined
+          ? undefined
+          : or(eq(migrations.source_compute, filters.host), eq(migrations.dest_compute, filters.host)),
+        filters.status === undefined ? undefined : eq(migrations.status, filters.status),
+        filters.instance_uuid === undefined ? undefined : eq(migrations.instance_uuid, filters.instance_uuid),
+        filters.migration_type === undefined
+          ? undefined
+          : eq(migrations.migration_type, filters.migration_type),
+        filters.source_compute === undefined
+          ? undefined
+          : eq(migrations.source_compute, filters.source_compute),
+        filters.changedSince === undefined ? undefined : gte(changedAt, filters.changedSince),
+        filters.changedBefore === undefined ? undefined : lte(changedAt, filters.changedBefore),
+        after === undefined
+          ? undefined
+          : or(
+              lt(migrations.created_at, after.created_at),
+              and(eq(migrations.created_at, after.created_at), lt(migrations.id, after.id)),
+            ),
+      ),
+    )
+    .orderBy(desc(migrations.created_at), desc(migrations.id));
+  return filters.limit === undefined ? query : query.limit(filters.limit);
+}
 
 export const migrationsExtension = defineExtension({
   alias: 'os-migrations',
@@ -36,22 +90,8 @@ export const migrationsExtension = defineExtension({
       responses: { 200: 'migrations' },
       handler: async (c, { query }) => {
         authorize(c.var.caller, 'compute_extension:os-migrations');
-        const filters: (SQL | undefined)[] = [
-          eq(migrations.deleted, 0),
-          query.host === undefined
-            ? undefined
-            : or(eq(migrations.source_compute, query.host), eq(migrations.dest_compute, query.host)),
-          query.status === undefined ? undefined : eq(migrations.status, query.status),
-          query.instance_uuid === undefined ? undefined : eq(migrations.instance_uuid, query.instance_uuid),
-          query.migration_type === undefined
-            ? undefined
-            : eq(migrations.migration_type, query.migration_type),
-        ];
-        const rows = await c.var.db
-          .select()
-          .from(migrations)
-          .where(and(...filters))
-          .orderBy(desc(migrations.created_at), desc(migrations.id));
+        const { cell_name: _cells, ...filters } = query;
+        const rows = await listMigrations(c, filters);
         const withProgress = requestedVersion(c, migrationsExtension) >= 2;
         return c.json({ migrations: rows.map((row) => migrationView(row, withProgress)) });
       },

@@ -49,7 +49,7 @@ const UpdateQuotaSet = v.object({
 const TRUE_STRINGS = new Set(['true', '1', 'yes', 'on']);
 
 /** A member may read its own project's quotas only; any other project is simply not found. */
-function checkProject(caller: Caller, projectId: string): void {
+export function checkQuotaProject(caller: Caller, projectId: string): void {
   if (!caller.isAdmin && caller.projectId !== projectId) {
     throw new NotFound(`Quota for project ${projectId} could not be found.`);
   }
@@ -71,7 +71,7 @@ export const quotaSetsExtension = defineExtension({
       handler: async (c) => {
         authorize(c.var.caller, 'compute_extension:quotas:show');
         const projectId = c.req.param('tenant_id') ?? '';
-        checkProject(c.var.caller, projectId);
+        checkQuotaProject(c.var.caller, projectId);
         return c.json({ quota_set: { ...(await projectLimits(c.var.db, projectId)), id: projectId } });
       },
     }),
@@ -83,7 +83,7 @@ export const quotaSetsExtension = defineExtension({
       handler: async (c) => {
         authorize(c.var.caller, 'compute_extension:quotas:show');
         const projectId = c.req.param('tenant_id') ?? '';
-        checkProject(c.var.caller, projectId);
+        checkQuotaProject(c.var.caller, projectId);
         return c.json({
           quota_set: { ...(await classLimits(c.var.db, DEFAULT_QUOTA_CLASS)), id: projectId },
         });

@@ -9,9 +9,9 @@ import { authorize } from '../policy.ts';
 import { route } from '../route.ts';
 import { defineExtension } from './extension.ts';
 
-type ServiceRow = typeof services.$inferSelect;
+export type ServiceRow = typeof services.$inferSelect;
 
-function serviceView(c: Context<AppEnv>, service: ServiceRow) {
+export function serviceView(c: Context<AppEnv>, service: ServiceRow) {
   return {
     id: service.id,
     binary: service.binary,
@@ -33,7 +33,7 @@ const DisableWithReason = v.object({
 });
 const ForceDownBody = v.object({ service: v.object({ ...ServiceRef, forced_down: v.boolean() }) });
 
-async function updateService(
+export async function updateService(
   c: Context<AppEnv>,
   ref: { host: string; binary: string },
   change: Partial<Pick<ServiceRow, 'disabled' | 'disabled_reason' | 'forced_down'>>,
@@ -48,6 +48,20 @@ async function updateService(
 }
 
 const ListQuery = v.object({ host: v.optional(Name), binary: v.optional(Name) });
+
+/** Live services, by host then binary, optionally only those of one host and/or binary. */
+export async function listServices(c: Context<AppEnv>, filter: { host?: string; binary?: string }) {
+  const filters: (SQL | undefined)[] = [
+    eq(services.deleted, 0),
+    filter.host === undefined ? undefined : eq(services.host, filter.host),
+    filter.binary === undefined ? undefined : eq(services.binary, filter.binary),
+  ];
+  return c.var.db
+    .select()
+    .from(services)
+    .where(and(...filters))
+    .orderBy(asc(services.host), asc(services.binary));
+}
 
 export const servicesExtension = defineExtension({
   alias: 'os-services',
@@ -67,16 +81,7 @@ export const servicesExtension = defineExtension({
       },
       handler: async (c, { query }) => {
         authorize(c.var.caller, 'compute_extension:os-services');
-        const filters: (SQL | undefined)[] = [
-          eq(services.deleted, 0),
-          query.host === undefined ? undefined : eq(services.host, query.host),
-          query.binary === undefined ? undefined : eq(services.binary, query.binary),
-        ];
-        const rows = await c.var.db
-          .select()
-          .from(services)
-          .where(and(...filters))
-          .orderBy(asc(services.host), asc(services.binary));
+        const rows = await listServices(c, query);
         return c.json({ services: rows.map((row) => serviceView(c, row)) });
       },
     }),

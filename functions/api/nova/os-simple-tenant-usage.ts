@@ -12,10 +12,10 @@ import { defineExtension } from './extension.ts';
 // servers, vCPUs, RAM and disk. Deleted servers count for the time they ran (their soft-deleted rows
 // keep launched_at and terminated_at until db:archive moves them to the shadow tables).
 /** Only servers that were launched ran, so only they used anything. */
-type LaunchedInstance = typeof instances.$inferSelect & { launched_at: Date };
+export type LaunchedInstance = typeof instances.$inferSelect & { launched_at: Date };
 
 // Havana took naive timestamps as UTC (`2012-10-08T21:00:00`, `2012-10-08 21:00:00.000000`).
-const Timestamp = v.pipe(
+export const Timestamp = v.pipe(
   v.string(),
   v.transform((text) => {
     const iso = text.trim().replace(' ', 'T');
@@ -31,14 +31,13 @@ const UsageQuery = v.object({
   detailed: v.optional(v.picklist(['0', '1'], "detailed must be '0' or '1'"), '0'),
 });
 
-interface Period {
+export interface Period {
   start: Date;
   stop: Date;
   now: Date;
 }
 
-function period(query: v.InferOutput<typeof UsageQuery>): Period {
-  const now = new Date();
+export function period(query: { start: Date; end?: Date }, now = new Date()): Period {
   const stop = query.end ?? now;
   if (query.start.getTime() >= stop.getTime()) {
     throw new BadRequest('Invalid start time. The start time cannot occur after the end time.');
@@ -73,7 +72,7 @@ function serverUsage(instance: LaunchedInstance, within: Period) {
 }
 
 /** One project's usage: totals over its servers, and each server's own when `detailed`. */
-function tenantUsage(projectId: string, rows: LaunchedInstance[], within: Period, detailed: boolean) {
+export function tenantUsage(projectId: string, rows: LaunchedInstance[], within: Period, detailed: boolean) {
   const servers = rows.map((row) => serverUsage(row, within));
   const sum = (amount: (server: ReturnType<typeof serverUsage>) => number) =>
     servers.reduce((total, server) => total + amount(server), 0);
@@ -89,13 +88,21 @@ function tenantUsage(projectId: string, rows: LaunchedInstance[], within: Period
   };
 }
 
+/** One page of servers: at most `limit`, after `after` in the report's order (project, launch, id). */
+export interface ServerPage {
+  limit: number;
+  after?: Pick<LaunchedInstance, 'project_id' | 'launched_at' | 'id'>;
+}
+
 /** Servers that ran at some time in the period, deleted ones included (Havana's active-by-window). */
-async function serversInPeriod(
+export async function serversInPeriod(
   c: Context<AppEnv>,
   within: Period,
   projectId?: string,
+  page?: ServerPage,
 ): Promise<LaunchedInstance[]> {
-  const rows = await c.var.db
+  const after = page?.after;
+  const query = c.var.db
     .select()
     .from(instances)
     .where(
@@ -103,11 +110,42 @@ async function serversInPeriod(
         projectId === undefined ? undefined : eq(instances.project_id, projectId),
         lt(instances.launched_at, within.stop),
         or(isNull(instances.terminated_at), gt(instances.terminated_at, within.start)),
+        after === undefined
+          ? undefined
+          : or(
+              gt(instances.project_id, after.project_id),
+              and(
+                eq(instances.project_id, after.project_id),
+                or(
+                  gt(instances.launched_at, after.launched_at),
+                  and(eq(instances.launched_at, after.launched_at), gt(instances.id, after.id)),
+                ),
+              ),
+            ),
       ),
     )
     .orderBy(asc(instances.project_id), asc(instances.launched_at), asc(instances.id));
+  const rows = await (page === undefined ? query : query.limit(page.limit));
   // The launched_at condition already left out servers never launched; this tells the type system.
   return rows.flatMap((row) => (row.launched_at ? [{ ...row, launched_at: row.launched_at }] : []));
+}
+
+/** Each project's usage over the period, in the order the servers came (by project). */
+export function usageByProject(rows: LaunchedInstance[], within: Period, detailed: boolean) {
+  const byProject = new Map<string, LaunchedInstance[]>();
+  for (const row of rows) {
+    const own = byProject.get(row.project_id);
+    if (own) own.push(row);
+    else byProject.set(row.project_id, [row]);
+  }
+  return [...byProject].map(([projectId, own]) => tenantUsage(projectId, own, within, detailed));
+}
+
+/** A member may see only its own project's usage; another project's is simply not there for it. */
+export function requireOwnUsage(c: Context<AppEnv>, projectId: string): void {
+  if (!c.var.caller.isAdmin && projectId !== c.var.caller.projectId) {
+    throw new NotFound(`Usage for project ${projectId} could not be found.`);
+  }
 }
 
 export const simpleTenantUsageExtension = defineExtension({
@@ -127,17 +165,8 @@ export const simpleTenantUsageExtension = defineExtension({
       handler: async (c, { query }) => {
         authorize(c.var.caller, 'compute_extension:simple_tenant_usage:list');
         const within = period(query);
-        const byProject = new Map<string, LaunchedInstance[]>();
-        for (const row of await serversInPeriod(c, within)) {
-          const rows = byProject.get(row.project_id);
-          if (rows) rows.push(row);
-          else byProject.set(row.project_id, [row]);
-        }
-        return c.json({
-          tenant_usages: [...byProject].map(([projectId, rows]) =>
-            tenantUsage(projectId, rows, within, query.detailed === '1'),
-          ),
-        });
+        const rows = await serversInPeriod(c, within);
+        return c.json({ tenant_usages: usageByProject(rows, within, query.detailed === '1') });
       },
     }),
     route({
@@ -149,11 +178,8 @@ export const simpleTenantUsageExtension = defineExtension({
       handler: async (c, { query }) => {
         authorize(c.var.caller, 'compute_extension:simple_tenant_usage:show');
         const projectId = c.req.param('tenant_id') ?? '';
-        // Another project's usage is simply not there for a member.
-        if (!c.var.caller.isAdmin && projectId !== c.var.caller.projectId) {
-          throw new NotFound(`Usage for project ${projectId} could not be found.`);
-        }
-        const within = period({ ...query, detailed: '1' });
+        requireOwnUsage(c, projectId);
+        const within = period(query);
         const rows = await serversInPeriod(c, within, projectId);
         return c.json({ tenant_usage: tenantUsage(projectId, rows, within, true) });
       },

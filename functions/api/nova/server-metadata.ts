@@ -24,6 +24,9 @@ const MetadataBody = v.object({ metadata: v.record(MetadataKey, MetadataValue) }
 
 type Metadata = Record<string, string>;
 
+/** A write that would leave more items than allowed: a 400 here, a 403 on the /v2.1 face. */
+export class MetadataLimitExceeded extends BadRequest {}
+
 function scope(caller: Caller) {
   return caller.isAdmin ? undefined : eq(instances.project_id, caller.projectId);
 }
@@ -57,7 +60,7 @@ async function writeMetadata(
     requireUnlocked(c.var.caller, { uuid, locked_by: row.locked_by });
     const next = change(row.metadata);
     if (Object.keys(next).length > MAX_METADATA_ITEMS) {
-      throw new BadRequest(`Maximum number of metadata items exceeds ${MAX_METADATA_ITEMS}`);
+      throw new MetadataLimitExceeded(`Maximum number of metadata items exceeds ${MAX_METADATA_ITEMS}`);
     }
     await tx
       .update(instances)

@@ -9,14 +9,18 @@ import { extensionAttributes } from './extension.ts';
 type InstanceRow = typeof instances.$inferSelect;
 type FaultRow = typeof instanceFaults.$inferSelect;
 
+/**
+ * What a project sees of a host: the same opaque id for every one of its servers on that host, so it
+ * can tell which share one without learning the host's name (Nova's hostId: 56 hex digits).
+ */
+export async function hostId(projectId: string, host: string): Promise<string> {
+  return (await sha256Hex(`${projectId}${host}`)).slice(0, 56);
+}
+
 /** The core view plus what the enabled view extensions add (extended status, AZ, usage, server attributes). */
 export async function serverDetail(c: Context<AppEnv>, instance: InstanceRow, fault: FaultRow | undefined) {
   const status = serverStatus(instance.vm_state, instance.task_state);
   const isAdmin = c.var.caller.isAdmin;
-  // host_id hides the host name but lets a project see which of its servers share a host.
-  const hostId = instance.host
-    ? (await sha256Hex(`${instance.project_id}${instance.host}`)).slice(0, 56)
-    : '';
   return {
     id: instance.uuid,
     name: instance.display_name,
@@ -24,7 +28,7 @@ export async function serverDetail(c: Context<AppEnv>, instance: InstanceRow, fa
     tenant_id: instance.project_id,
     user_id: instance.user_id,
     metadata: instance.metadata,
-    host_id: hostId,
+    host_id: instance.host ? await hostId(instance.project_id, instance.host) : '',
     image: { id: instance.image_ref, links: bookmarkLink(c, 'images', instance.image_ref) },
     flavor: { id: instance.flavor.flavorid, links: bookmarkLink(c, 'flavors', instance.flavor.flavorid) },
     created: instance.created_at.toISOString(),

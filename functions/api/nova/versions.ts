@@ -5,7 +5,7 @@ import { defineExtension } from './extension.ts';
 
 const V3_UPDATED = '2013-07-23T11:33:21Z';
 
-function v3Document(c: Context<AppEnv>) {
+export function v3Document(c: Context<AppEnv>) {
   const origin = new URL(c.req.url).origin;
   return {
     id: 'v3.0',
@@ -16,7 +16,7 @@ function v3Document(c: Context<AppEnv>) {
   };
 }
 
-/** `GET /` lists the versions; `GET /v3` describes v3. Neither needs a token. */
+/** `GET /v3` describes v3 without a token; `GET /` lists every version (functions/api/nova-v21/versions.ts). */
 export const versionsExtension = defineExtension({
   alias: 'versions',
   name: 'Versions',
@@ -25,14 +25,6 @@ export const versionsExtension = defineExtension({
   core: true,
   history: [{ version: 1, change: 'GET / and GET /v3 version documents' }],
   routes: [
-    route({
-      method: 'get',
-      path: '/',
-      summary: 'List API versions',
-      auth: 'none',
-      responses: { 200: 'versions' },
-      handler: (c) => c.json({ versions: [v3Document(c)] }),
-    }),
     route({
       method: 'get',
       path: '/v3',

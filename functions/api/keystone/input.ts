@@ -1,0 +1,61 @@
+import { type SQL, sql } from 'drizzle-orm';
+import * as v from 'valibot';
+import { DEFAULT_DOMAIN } from '../../identity/domains.ts';
+import { Conflict } from '../../shared/errors.ts';
+
+// The pieces the Keystone routes share: input schemas (lengths follow the columns in
+// schema/tables/identity.ts) and the answer to a duplicate name.
+
+export const EntityId = v.pipe(v.string(), v.minLength(1), v.maxLength(64));
+
+export function entityName(maxLength: number) {
+  return v.pipe(v.string(), v.regex(/\S/, 'must not be empty or blank'), v.maxLength(maxLength));
+}
+
+export const Description = v.nullable(v.pipe(v.string(), v.maxLength(255)));
+
+export const DefaultDomainId = v.literal(DEFAULT_DOMAIN.id, 'only the "default" domain exists');
+
+/** Keystone's resource options (immutable, MFA rules...) are not supported; clients send `{}`. */
+export const NoOptions = v.strictObject({});
+
+/** PATCH bodies change something: an empty one is a mistake. */
+export function someAttribute<T extends object>() {
+  return v.check<T, string>(
+    (value) => Object.keys(value).length > 0,
+    'give at least one attribute to change',
+  );
+}
+
+/** A boolean filter such as `?enabled=false`. */
+export const QueryBoolean = v.pipe(
+  v.string(),
+  v.toLowerCase(),
+  v.picklist(['true', 'false', '1', '0', 'yes', 'no'], 'must be true or false'),
+  v.transform((value) => ['true', '1', 'yes'].includes(value)),
+);
+
+/** A flag such as `?include_names` or `?effective=True`: set when present, unless `0` or `false`. */
+export const QueryFlag = v.pipe(
+  v.string(),
+  v.transform((value) => !['0', 'false'].includes(value.toLowerCase())),
+);
+
+/** Everything is in the default domain: a `?domain_id=` naming another one matches nothing. */
+export function matchesNoDomain(domainId: string | undefined): SQL | undefined {
+  return domainId !== undefined && domainId !== DEFAULT_DOMAIN.id ? sql`false` : undefined;
+}
+
+/** The filters osc-lib's name lookup and the list commands send. */
+export const ListFilters = v.strictObject({
+  name: v.optional(v.string()),
+  domain_id: v.optional(v.string()),
+  enabled: v.optional(QueryBoolean),
+});
+
+/** Names are unique (per kind, in the one domain): Keystone's 409 for a taken one. */
+export function duplicateName(kind: 'project' | 'user' | 'role', name: string): Conflict {
+  return new Conflict(
+    `Conflict occurred attempting to store ${kind} - Duplicate entry found with name ${name}.`,
+  );
+}

@@ -1,0 +1,135 @@
+import type { Context } from 'hono';
+import * as v from 'valibot';
+import type { AppEnv } from '../context.ts';
+import { aggregatesExtension } from '../nova/os-aggregates.ts';
+import { defineFace, translatedRoute, v3Route } from './face.ts';
+import { atLeast } from './microversion.ts';
+import { novaTime, novaTimeOrNull } from './os-services-kit.ts';
+
+// os-aggregates (clients-and-microversions.md §4.1): v3's aggregates under v2.1's statuses. Create and
+// every action answer 200 with the aggregate, delete 200 with no body; `deleted` is a boolean and the
+// times are Nova's. 2.41 names each aggregate's uuid. (2.81's image pre-cache is not served: no agent
+// here keeps an image cache to fill.)
+const AGGREGATES = '/v3/os-aggregates';
+
+interface AggregateView {
+  uuid?: string;
+  created_at: string;
+  updated_at: string | null;
+  [key: string]: unknown;
+}
+
+function aggregateV21(c: Context<AppEnv>, { uuid, created_at, updated_at, ...rest }: AggregateView) {
+  return {
+    ...rest,
+    ...(atLeast(c, 41) ? { uuid } : {}),
+    created_at: novaTime(created_at),
+    updated_at: novaTimeOrNull(updated_at),
+    deleted: false,
+    deleted_at: null,
+  };
+}
+
+function oneAggregate(c: Context<AppEnv>, body: unknown) {
+  return {
+    status: 200,
+    body: { aggregate: aggregateV21(c, (body as { aggregate: AggregateView }).aggregate) },
+  };
+}
+
+const Name = v.pipe(v.string(), v.trim(), v.minLength(1, 'must not be empty'), v.maxLength(255));
+const Zone = v.optional(v.nullable(Name));
+
+const CreateAggregate = v.strictObject({
+  aggregate: v.strictObject({ name: Name, availability_zone: Zone }),
+});
+const UpdateAggregate = v.strictObject({
+  aggregate: v.strictObject({ name: v.optional(Name), availability_zone: Zone }),
+});
+const HostRef = v.strictObject({ host: Name });
+const AggregateAction = v.strictObject({
+  add_host: v.optional(HostRef),
+  remove_host: v.optional(HostRef),
+  set_metadata: v.optional(
+    v.strictObject({
+      metadata: v.record(
+        v.pipe(v.string(), v.minLength(1), v.maxLength(255)),
+        v.nullable(v.pipe(v.string(), v.maxLength(255))),
+      ),
+    }),
+  ),
+});
+
+export const aggregatesFace = defineFace({
+  alias: 'os-aggregates',
+  routes: [
+    translatedRoute({
+      method: 'get',
+      path: '/v2.1/os-aggregates',
+      summary: 'List aggregates (admin)',
+      target: v3Route(aggregatesExtension, 'get', AGGREGATES),
+      responses: { 200: 'aggregates' },
+      response: (c, body) => ({
+        body: {
+          aggregates: (body as { aggregates: AggregateView[] }).aggregates.map((item) =>
+            aggregateV21(c, item),
+          ),
+        },
+      }),
+    }),
+    translatedRoute({
+      method: 'post',
+      path: '/v2.1/os-aggregates',
+      summary: 'Create an aggregate, optionally as an availability zone (admin)',
+      body: CreateAggregate,
+      target: v3Route(aggregatesExtension, 'post', AGGREGATES),
+      responses: { 200: 'aggregate (without hosts and metadata)' },
+      response: oneAggregate,
+    }),
+    translatedRoute({
+      method: 'get',
+      path: '/v2.1/os-aggregates/:aggregate_id',
+      summary: 'Show an aggregate with its hosts and metadata (admin)',
+      target: v3Route(aggregatesExtension, 'get', `${AGGREGATES}/:aggregate_id`),
+      responses: { 200: 'aggregate' },
+      response: oneAggregate,
+    }),
+    translatedRoute({
+      method: 'put',
+      path: '/v2.1/os-aggregates/:aggregate_id',
+      summary: 'Rename an aggregate or change its availability zone (admin)',
+      body: UpdateAggregate,
+      target: v3Route(aggregatesExtension, 'put', `${AGGREGATES}/:aggregate_id`),
+      responses: { 200: 'aggregate' },
+      response: oneAggregate,
+    }),
+    translatedRoute({
+      method: 'delete',
+      path: '/v2.1/os-aggregates/:aggregate_id',
+      summary: 'Delete an aggregate that has no hosts (admin)',
+      target: v3Route(aggregatesExtension, 'delete', `${AGGREGATES}/:aggregate_id`),
+      responses: { 200: 'deleted (no body)' },
+      response: () => ({ status: 200 }),
+    }),
+    translatedRoute({
+      method: 'post',
+      path: '/v2.1/os-aggregates/:aggregate_id/action',
+      summary: 'Aggregate action: add_host, remove_host {host} or set_metadata {metadata} (admin)',
+      body: AggregateAction,
+      target: v3Route(aggregatesExtension, 'post', `${AGGREGATES}/:aggregate_id/action`),
+      responses: { 200: 'aggregate' },
+      response: oneAggregate,
+    }),
+  ],
+  microversions: [
+    {
+      minor: 41,
+      change: 'every aggregate view names its uuid',
+      routes: [
+        '/v2.1/os-aggregates',
+        '/v2.1/os-aggregates/{aggregate_id}',
+        '/v2.1/os-aggregates/{aggregate_id}/action',
+      ],
+    },
+  ],
+});
