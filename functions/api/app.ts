@@ -13,8 +13,12 @@ import { services } from './middleware/services.ts';
 import { ALL_EXTENSIONS, enabledExtensions, mountExtensions } from './nova/registry.ts';
 import { mountV21 } from './nova-v21/registry.ts';
 
-/** Composes the API: identity, the compute API's v2.1 and v3 faces, and the agent-facing host API. */
-export function createApp() {
+/**
+ * Composes the API: identity, the compute API's v2.1 and v3 faces, and the agent-facing host API.
+ * `microversionCeiling` replaces the advertised maximum (tests reach the microversions faces
+ * implement beyond it); deployments never set it.
+ */
+export function createApp(options: { microversionCeiling?: number } = {}) {
   const app = new Hono<AppEnv>();
   app.use(requestId);
   app.onError(onError);
@@ -30,7 +34,7 @@ export function createApp() {
   app.use(readYourWrites);
 
   app.route('/identity', identityRoutes);
-  mountV21(app);
+  mountV21(app, options.microversionCeiling);
   mountExtensions(app);
 
   app.route('/compute-agent/v1/credentials', credentialRoutes);

@@ -3,22 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inArray } from 'drizzle-orm';
-import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AppEnv } from '../../functions/api/context.ts';
-import { CONSISTENCY_HEADER, readYourWrites } from '../../functions/api/middleware/consistency.ts';
-import { onError, onNotFound } from '../../functions/api/middleware/errors.ts';
-import { requestId } from '../../functions/api/middleware/request-id.ts';
-import { services as cloudClients } from '../../functions/api/middleware/services.ts';
-import { enabledExtensions } from '../../functions/api/nova/registry.ts';
-import { microversions } from '../../functions/api/nova-v21/microversion.ts';
-import { aggregatesFace } from '../../functions/api/nova-v21/os-aggregates.ts';
-import { hostsFace } from '../../functions/api/nova-v21/os-hosts.ts';
-import { hypervisorsFace } from '../../functions/api/nova-v21/os-hypervisors.ts';
-import { migrationsFace } from '../../functions/api/nova-v21/os-migrations.ts';
-import { servicesFace } from '../../functions/api/nova-v21/os-services.ts';
-import { simpleTenantUsageFace } from '../../functions/api/nova-v21/os-simple-tenant-usage.ts';
-import { mountRoutes } from '../../functions/api/route.ts';
 import { instances, migrations } from '../../schema/tables/index.ts';
 import {
   type ApiResponse,
@@ -34,6 +19,7 @@ import { startRegisteredTestAgent } from '../helpers/hosts.ts';
 import { createMember } from '../helpers/identity.ts';
 import { M1_TINY, newInstanceRow } from '../helpers/instance-rows.ts';
 import { type OpenstackCloud, openstack, openstackJson, writeCloudsYaml } from '../helpers/openstack-cli.ts';
+import { v21Call } from '../helpers/v21.ts';
 
 // The admin faces of /v2.1 (hypervisors, services, aggregates, migrations, usage, hosts) as Debian 12's
 // novaclient (fixed at 2.1) and openstacksdk (negotiating up to 2.69–2.88) call them, on a host of this
@@ -44,72 +30,16 @@ const ZONE = 'az-v21-admin';
 const NOVA_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}$/;
 const UUID = /^[\da-f]{8}-[\da-f]{4}-[\da-f]{4}-[\da-f]{4}-[\da-f]{12}$/;
 
-// The stack advertises the highest microversion up to which every face (servers included) is done;
-// these faces implement later ones too. A request above what the stack advertises goes to an app of
-// just these faces serving up to the highest of them, with the stack's configuration, database and
-// tokens; at or below it, over HTTP to the stack. Either way the same route code answers.
-const ADMIN_FACES = [
-  hypervisorsFace,
-  servicesFace,
-  aggregatesFace,
-  migrationsFace,
-  simpleTenantUsageFace,
-  hostsFace,
-];
-const HIGHEST = Math.max(...ADMIN_FACES.flatMap((face) => face.microversions.map((entry) => entry.minor)));
-
-function adminFacesApp(): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
-  app.use(requestId);
-  app.onError(onError);
-  app.notFound(onNotFound);
-  app.use(cloudClients);
-  app.use(async (c, next) => {
-    c.set('extensions', enabledExtensions(c.var.config.DISABLED_EXTENSIONS));
-    c.set('computeFace', 'v3');
-    c.set('microversion', 1);
-    await next();
-  });
-  app.use(readYourWrites);
-  app.use('/v2.1/*', microversions(HIGHEST));
-  for (const face of ADMIN_FACES) mountRoutes(app, face.routes);
-  return app;
-}
-
-let advertised = 1;
-let aboveAdvertised: Hono<AppEnv>;
-let consistency: string | undefined;
-
 type Json = Record<string, unknown>;
 
-/** A v2.1 call at 2.`minor`. */
+/** A v2.1 call at 2.`minor` (test/helpers/v21.ts), which names the version it answered at. */
 async function v21<T = Json>(
   minor: number,
   method: string,
   path: string,
   options: { token: string; body?: unknown },
 ): Promise<ApiResponse<T>> {
-  const headers: Record<string, string> = { 'X-OpenStack-Nova-API-Version': `2.${minor}` };
-  let answer: ApiResponse<T>;
-  if (minor <= advertised) {
-    answer = await call<T>(method, path, { token: options.token, body: options.body, headers });
-  } else {
-    headers['x-auth-token'] = options.token;
-    if (options.body !== undefined) headers['content-type'] = 'application/json';
-    if (consistency && method === 'GET') headers[CONSISTENCY_HEADER] = consistency;
-    const response = await aboveAdvertised.request(
-      path,
-      { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) },
-      stackInfo().env,
-    );
-    const text = await response.text();
-    answer = {
-      status: response.status,
-      headers: response.headers,
-      body: (text ? JSON.parse(text) : {}) as T,
-    };
-  }
-  consistency = answer.headers.get(CONSISTENCY_HEADER) ?? consistency;
+  const answer = await v21Call<T>(minor, method, path, options);
   expect(answer.headers.get('x-openstack-nova-api-version')).toBe(`2.${minor}`);
   return answer;
 }
@@ -238,9 +168,6 @@ describe('the /v2.1 admin faces', () => {
 
   beforeAll(async () => {
     admin = await login();
-    const doc = await call<{ version: { version: string } }>('GET', '/v2.1/', { token: null });
-    advertised = Number(doc.body.version.version.split('.')[1]);
-    aboveAdvertised = adminFacesApp();
     const name = `v21-admin-${suffix}`;
     ({ projectId: memberProject } = await createMember(name, 'secret-password'));
     member = await login(name, 'secret-password');

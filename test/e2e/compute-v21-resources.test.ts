@@ -4,21 +4,20 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, login, stackInfo } from '../helpers/api.ts';
+import { MAX_MICROVERSION } from '../../functions/api/nova-v21/registry.ts';
+import { login, stackInfo } from '../helpers/api.ts';
 import { createMember } from '../helpers/identity.ts';
 import { type OpenstackCloud, openstack, openstackJson, writeCloudsYaml } from '../helpers/openstack-cli.ts';
+import { callAnyMicroversion } from '../helpers/v21.ts';
 
 // The /v2.1 resource faces (flavors, extra specs, flavor access, keypairs, limits, quotas, zones,
-// extensions) at 2.1 and at the microversions that change them. A version above what the API
-// advertises is a 406, so the cases for it run once every change up to it is implemented.
+// extensions) at 2.1 and at the microversions that change them; a version the stack does not advertise
+// yet is served in-process by the same code (test/helpers/v21.ts).
 const suffix = crypto.randomUUID().slice(0, 8);
-const MAX = Number(
-  (await call<{ version: { version: string } }>('GET', '/v2.1/', { token: null })).body.version.version.split(
-    '.',
-  )[1],
-);
+// What the stack advertises: the CLI, which only speaks to the stack, reaches only that far.
+const MAX = MAX_MICROVERSION;
 
-function at(minor: number) {
+function at(minor: number): Record<string, string> {
   return { 'OpenStack-API-Version': `compute 2.${minor}`, 'X-OpenStack-Nova-API-Version': `2.${minor}` };
 }
 
@@ -52,7 +51,7 @@ describe('flavors', () => {
   const BASE_RAM = 1_000_000_000 + Math.floor(Math.random() * 100_000_000) * 4;
 
   async function createFlavor(flavor: Record<string, unknown>, minor = 1): Promise<FlavorView> {
-    const answer = await call<{ flavor: FlavorView }>('POST', '/v2.1/flavors', {
+    const answer = await callAnyMicroversion<{ flavor: FlavorView }>('POST', '/v2.1/flavors', {
       token: admin,
       body: { flavor },
       headers: at(minor),
@@ -63,7 +62,7 @@ describe('flavors', () => {
   }
 
   afterAll(async () => {
-    for (const id of created) await call('DELETE', `/v2.1/flavors/${id}`, { token: admin });
+    for (const id of created) await callAnyMicroversion('DELETE', `/v2.1/flavors/${id}`, { token: admin });
   });
 
   it('creates a flavor with v2.1 names, shows it in the v2.1 view and deletes it with 202', async () => {
@@ -94,12 +93,16 @@ describe('flavors', () => {
         { rel: 'bookmark', href: `${base}/flavors/v21-flavor-${suffix}` },
       ],
     });
-    const shown = await call<{ flavor: FlavorView }>('GET', `/v2.1/flavors/${flavor.id}`, { token: member });
+    const shown = await callAnyMicroversion<{ flavor: FlavorView }>('GET', `/v2.1/flavors/${flavor.id}`, {
+      token: member,
+    });
     expect(shown.body.flavor).toEqual(flavor);
 
-    const deleted = await call('DELETE', `/v2.1/flavors/${flavor.id}`, { token: admin });
+    const deleted = await callAnyMicroversion('DELETE', `/v2.1/flavors/${flavor.id}`, { token: admin });
     expect(deleted.status).toBe(202);
-    expect((await call('GET', `/v2.1/flavors/${flavor.id}`, { token: admin })).status).toBe(404);
+    expect((await callAnyMicroversion('GET', `/v2.1/flavors/${flavor.id}`, { token: admin })).status).toBe(
+      404,
+    );
   });
 
   it('refuses bad flavor bodies with 400 naming the field, and members with 403', async () => {
@@ -111,14 +114,17 @@ describe('flavors', () => {
       ['description', { ...valid, description: 'not before 2.55' }],
       ['id', { ...valid, id: ' padded' }],
     ] as const) {
-      const answer = await call<{ badRequest: { message: string } }>('POST', '/v2.1/flavors', {
+      const answer = await callAnyMicroversion<{ badRequest: { message: string } }>('POST', '/v2.1/flavors', {
         token: admin,
         body: { flavor },
       });
       expect(answer.status, field).toBe(400);
       expect(answer.body.badRequest.message).toContain(field);
     }
-    const forbidden = await call('POST', '/v2.1/flavors', { token: member, body: { flavor: valid } });
+    const forbidden = await callAnyMicroversion('POST', '/v2.1/flavors', {
+      token: member,
+      body: { flavor: valid },
+    });
     expect(forbidden.status).toBe(403);
   });
 
@@ -136,11 +142,10 @@ describe('flavors', () => {
     }
     const byRam = [flavors[1], flavors[2], flavors[0]].map((flavor) => flavor?.id);
 
-    const first = await call<{ flavors: FlavorView[]; flavors_links?: Array<{ rel: string; href: string }> }>(
-      'GET',
-      `/v2.1/flavors?minRam=${BASE_RAM}&sort_key=memory_mb&limit=2`,
-      { token: member },
-    );
+    const first = await callAnyMicroversion<{
+      flavors: FlavorView[];
+      flavors_links?: Array<{ rel: string; href: string }>;
+    }>('GET', `/v2.1/flavors?minRam=${BASE_RAM}&sort_key=memory_mb&limit=2`, { token: member });
     expect(first.status).toBe(200);
     expect(first.body.flavors.map((flavor) => flavor.id)).toEqual(byRam.slice(0, 2));
     expect(Object.keys(first.body.flavors[0] ?? {}).sort()).toEqual(['id', 'links', 'name']);
@@ -154,7 +159,7 @@ describe('flavors', () => {
       minRam: String(BASE_RAM),
       sort_key: 'memory_mb',
     });
-    const second = await call<{ flavors: FlavorView[]; flavors_links?: unknown }>(
+    const second = await callAnyMicroversion<{ flavors: FlavorView[]; flavors_links?: unknown }>(
       'GET',
       pathOf(next?.href ?? ''),
       { token: member },
@@ -162,11 +167,12 @@ describe('flavors', () => {
     expect(second.body.flavors.map((flavor) => flavor.id)).toEqual(byRam.slice(2));
     expect(second.body.flavors_links).toBeUndefined();
 
-    const detail = await call<{ flavors: FlavorView[]; flavors_links?: Array<{ href: string }> }>(
-      'GET',
-      `/v2.1/flavors/detail?minRam=${BASE_RAM}&minDisk=2&sort_key=memory_mb&sort_dir=desc&limit=1`,
-      { token: member },
-    );
+    const detail = await callAnyMicroversion<{
+      flavors: FlavorView[];
+      flavors_links?: Array<{ href: string }>;
+    }>('GET', `/v2.1/flavors/detail?minRam=${BASE_RAM}&minDisk=2&sort_key=memory_mb&sort_dir=desc&limit=1`, {
+      token: member,
+    });
     expect(detail.body.flavors.map((flavor) => [flavor.id, flavor.ram, flavor.disk])).toEqual([
       [byRam[2], BASE_RAM + 3, 3],
     ]);
@@ -179,11 +185,13 @@ describe('flavors', () => {
       'limit=-1',
       'marker=no-such-flavor',
     ]) {
-      const refused = await call('GET', `/v2.1/flavors?${query}`, { token: member });
+      const refused = await callAnyMicroversion('GET', `/v2.1/flavors?${query}`, { token: member });
       expect(refused.status, query).toBe(400);
     }
     // Before 2.75 a parameter the list does not know is ignored.
-    expect((await call('GET', '/v2.1/flavors?colour=blue', { token: member })).status).toBe(200);
+    expect((await callAnyMicroversion('GET', '/v2.1/flavors?colour=blue', { token: member })).status).toBe(
+      200,
+    );
   });
 
   it('shows private flavors to admins with is_public and to members once shared with their project', async () => {
@@ -196,7 +204,11 @@ describe('flavors', () => {
     });
     const listed = async (token: string, query = '') =>
       (
-        await call<{ flavors: FlavorView[] }>('GET', `/v2.1/flavors?minRam=${BASE_RAM}${query}`, { token })
+        await callAnyMicroversion<{ flavors: FlavorView[] }>(
+          'GET',
+          `/v2.1/flavors?minRam=${BASE_RAM}${query}`,
+          { token },
+        )
       ).body.flavors
         .map((item) => item.id)
         .filter((id) => id === flavor.id);
@@ -204,45 +216,55 @@ describe('flavors', () => {
     expect(await listed(admin)).toEqual([]);
     expect(await listed(admin, '&is_public=none')).toEqual([flavor.id]);
     expect(await listed(admin, '&is_public=false')).toEqual([flavor.id]);
-    expect((await call('GET', '/v2.1/flavors?is_public=maybe', { token: admin })).status).toBe(400);
+    expect((await callAnyMicroversion('GET', '/v2.1/flavors?is_public=maybe', { token: admin })).status).toBe(
+      400,
+    );
     expect(await listed(member, '&is_public=none')).toEqual([]);
-    expect((await call('GET', `/v2.1/flavors/${flavor.id}`, { token: member })).status).toBe(404);
+    expect((await callAnyMicroversion('GET', `/v2.1/flavors/${flavor.id}`, { token: member })).status).toBe(
+      404,
+    );
 
-    const added = await call<{ flavor_access: unknown[] }>('POST', `/v2.1/flavors/${flavor.id}/action`, {
-      token: admin,
-      body: { addTenantAccess: { tenant: memberProject } },
-    });
+    const added = await callAnyMicroversion<{ flavor_access: unknown[] }>(
+      'POST',
+      `/v2.1/flavors/${flavor.id}/action`,
+      {
+        token: admin,
+        body: { addTenantAccess: { tenant: memberProject } },
+      },
+    );
     expect(added.status).toBe(200);
     expect(added.body.flavor_access).toEqual([{ flavor_id: flavor.id, tenant_id: memberProject }]);
     expect(await listed(member)).toEqual([flavor.id]);
-    const access = await call('GET', `/v2.1/flavors/${flavor.id}/os-flavor-access`, { token: admin });
+    const access = await callAnyMicroversion('GET', `/v2.1/flavors/${flavor.id}/os-flavor-access`, {
+      token: admin,
+    });
     expect(access.body).toEqual({ flavor_access: [{ flavor_id: flavor.id, tenant_id: memberProject }] });
-    const again = await call('POST', `/v2.1/flavors/${flavor.id}/action`, {
+    const again = await callAnyMicroversion('POST', `/v2.1/flavors/${flavor.id}/action`, {
       token: admin,
       body: { addTenantAccess: { tenant: memberProject } },
     });
     expect(again.status).toBe(409);
     expect(
       (
-        await call('POST', `/v2.1/flavors/${flavor.id}/action`, {
+        await callAnyMicroversion('POST', `/v2.1/flavors/${flavor.id}/action`, {
           token: member,
           body: { removeTenantAccess: { tenant: memberProject } },
         })
       ).status,
     ).toBe(403);
 
-    const removed = await call('POST', `/v2.1/flavors/${flavor.id}/action`, {
+    const removed = await callAnyMicroversion('POST', `/v2.1/flavors/${flavor.id}/action`, {
       token: admin,
       body: { removeTenantAccess: { tenant: memberProject } },
     });
     expect(removed.body).toEqual({ flavor_access: [] });
     expect(await listed(member)).toEqual([]);
-    const gone = await call('POST', `/v2.1/flavors/${flavor.id}/action`, {
+    const gone = await callAnyMicroversion('POST', `/v2.1/flavors/${flavor.id}/action`, {
       token: admin,
       body: { removeTenantAccess: { tenant: memberProject } },
     });
     expect(gone.status).toBe(404);
-    const unknownAction = await call('POST', `/v2.1/flavors/${flavor.id}/action`, {
+    const unknownAction = await callAnyMicroversion('POST', `/v2.1/flavors/${flavor.id}/action`, {
       token: admin,
       body: { add_tenant_access: { tenant_id: memberProject } },
     });
@@ -257,7 +279,7 @@ describe('flavors', () => {
       disk: 1,
     });
     const add = (minor: number, tenant: string) =>
-      call('POST', `/v2.1/flavors/${flavor.id}/action`, {
+      callAnyMicroversion('POST', `/v2.1/flavors/${flavor.id}/action`, {
         token: admin,
         body: { addTenantAccess: { tenant } },
         headers: at(minor),
@@ -266,22 +288,21 @@ describe('flavors', () => {
     expect(recorded.status).toBe(200);
     expect(recorded.body).toEqual({ flavor_access: [{ flavor_id: flavor.id, tenant_id: memberProject }] });
     // The list of a public flavor stays unavailable: everyone may use it.
-    expect((await call('GET', `/v2.1/flavors/${flavor.id}/os-flavor-access`, { token: admin })).status).toBe(
-      404,
-    );
-    if (MAX >= 7) {
-      const refused = await add(7, `other-${suffix}`);
-      expect(refused.status).toBe(409);
-      expect(refused.body).toEqual({
-        conflictingRequest: { code: 409, message: 'Can not add access to a public flavor.' },
-      });
-    }
+    expect(
+      (await callAnyMicroversion('GET', `/v2.1/flavors/${flavor.id}/os-flavor-access`, { token: admin }))
+        .status,
+    ).toBe(404);
+    const refused = await add(7, `other-${suffix}`);
+    expect(refused.status).toBe(409);
+    expect(refused.body).toEqual({
+      conflictingRequest: { code: 409, message: 'Can not add access to a public flavor.' },
+    });
   });
 
   it("sets, shows, replaces and deletes a flavor's extra specs with v2.1 codes", async () => {
     const flavor = await createFlavor({ name: `v21-specs-${suffix}`, ram: BASE_RAM + 30, vcpus: 1, disk: 1 });
     const specs = `/v2.1/flavors/${flavor.id}/os-extra_specs`;
-    const set = await call('POST', specs, {
+    const set = await callAnyMicroversion('POST', specs, {
       token: admin,
       body: { extra_specs: { 'hw:cpu_policy': 'dedicated', 'quota:disk_read_bytes_sec': 10240 } },
     });
@@ -289,126 +310,136 @@ describe('flavors', () => {
     expect(set.body).toEqual({
       extra_specs: { 'hw:cpu_policy': 'dedicated', 'quota:disk_read_bytes_sec': '10240' },
     });
-    expect((await call('GET', specs, { token: member })).body).toEqual({
+    expect((await callAnyMicroversion('GET', specs, { token: member })).body).toEqual({
       extra_specs: { 'hw:cpu_policy': 'dedicated', 'quota:disk_read_bytes_sec': '10240' },
     });
-    const replaced = await call('PUT', `${specs}/hw:cpu_policy`, {
+    const replaced = await callAnyMicroversion('PUT', `${specs}/hw:cpu_policy`, {
       token: admin,
       body: { 'hw:cpu_policy': 'shared' },
     });
     expect(replaced.status).toBe(200);
     expect(replaced.body).toEqual({ 'hw:cpu_policy': 'shared' });
-    expect((await call('GET', `${specs}/hw:cpu_policy`, { token: member })).body).toEqual({
+    expect((await callAnyMicroversion('GET', `${specs}/hw:cpu_policy`, { token: member })).body).toEqual({
       'hw:cpu_policy': 'shared',
     });
-    const deleted = await call('DELETE', `${specs}/hw:cpu_policy`, { token: admin });
+    const deleted = await callAnyMicroversion('DELETE', `${specs}/hw:cpu_policy`, { token: admin });
     expect(deleted.status).toBe(200);
-    expect((await call('GET', `${specs}/hw:cpu_policy`, { token: admin })).status).toBe(404);
+    expect((await callAnyMicroversion('GET', `${specs}/hw:cpu_policy`, { token: admin })).status).toBe(404);
 
     expect(
-      (await call('POST', specs, { token: admin, body: { extra_specs: { 'hw:x': true } } })).status,
+      (await callAnyMicroversion('POST', specs, { token: admin, body: { extra_specs: { 'hw:x': true } } }))
+        .status,
     ).toBe(400);
-    expect((await call('PUT', `${specs}/a`, { token: admin, body: { b: '1' } })).status).toBe(400);
-    expect((await call('POST', specs, { token: member, body: { extra_specs: { a: '1' } } })).status).toBe(
-      403,
+    expect((await callAnyMicroversion('PUT', `${specs}/a`, { token: admin, body: { b: '1' } })).status).toBe(
+      400,
     );
+    expect(
+      (await callAnyMicroversion('POST', specs, { token: member, body: { extra_specs: { a: '1' } } })).status,
+    ).toBe(403);
   });
 
-  it.skipIf(MAX < 55)(
-    'names the description in every flavor view and takes one at create from 2.55',
-    async () => {
-      const description = `Für die Tests — ${suffix}, mit  Leerzeichen `;
-      const described = await createFlavor(
-        {
-          name: `v21-described-${suffix}`,
-          id: `v21-described-${suffix}`,
-          ram: BASE_RAM + 70,
-          vcpus: 1,
-          disk: 1,
-          description,
-        },
-        55,
-      );
-      expect(described.description).toBe(description);
-      const plain = await createFlavor(
-        {
-          name: `v21-plain-${suffix}`,
-          id: `v21-plain-${suffix}`,
-          ram: BASE_RAM + 71,
-          vcpus: 1,
-          disk: 1,
-          description: null,
-        },
-        55,
-      );
-      expect(plain.description).toBeNull();
-      const ours = (flavors: FlavorView[]) =>
-        flavors.filter((flavor) => flavor.id === described.id || flavor.id === plain.id);
-      const list = async (path: string, minor: number, query = '') =>
-        ours(
-          (
-            await call<{ flavors: FlavorView[] }>('GET', `${path}?minRam=${BASE_RAM + 70}${query}`, {
+  it('names the description in every flavor view and takes one at create from 2.55', async () => {
+    const description = `Für die Tests — ${suffix}, mit  Leerzeichen `;
+    const described = await createFlavor(
+      {
+        name: `v21-described-${suffix}`,
+        id: `v21-described-${suffix}`,
+        ram: BASE_RAM + 70,
+        vcpus: 1,
+        disk: 1,
+        description,
+      },
+      55,
+    );
+    expect(described.description).toBe(description);
+    const plain = await createFlavor(
+      {
+        name: `v21-plain-${suffix}`,
+        id: `v21-plain-${suffix}`,
+        ram: BASE_RAM + 71,
+        vcpus: 1,
+        disk: 1,
+        description: null,
+      },
+      55,
+    );
+    expect(plain.description).toBeNull();
+    const ours = (flavors: FlavorView[]) =>
+      flavors.filter((flavor) => flavor.id === described.id || flavor.id === plain.id);
+    const list = async (path: string, minor: number, query = '') =>
+      ours(
+        (
+          await callAnyMicroversion<{ flavors: FlavorView[] }>(
+            'GET',
+            `${path}?minRam=${BASE_RAM + 70}${query}`,
+            {
               token: member,
               headers: at(minor),
-            })
-          ).body.flavors,
-        );
+            },
+          )
+        ).body.flavors,
+      );
 
-      expect(await list('/v2.1/flavors', 55)).toEqual([
-        { id: described.id, name: described.name, links: described.links, description },
-        { id: plain.id, name: plain.name, links: plain.links, description: null },
-      ]);
-      expect(await list('/v2.1/flavors/detail', 55)).toEqual([described, plain]);
-      // By flavor id (the default) the described flavor comes first; by description the other does, as
-      // NULL sorts first.
-      expect((await list('/v2.1/flavors', 55, '&sort_key=description')).map((flavor) => flavor.id)).toEqual([
-        plain.id,
-        described.id,
-      ]);
-      const shown = await call<{ flavor: FlavorView }>('GET', `/v2.1/flavors/${described.id}`, {
-        token: member,
-        headers: at(55),
-      });
-      expect(shown.body.flavor).toEqual(described);
-      // The /v3 face is Havana's, which has no flavor descriptions.
-      const v3 = await call<{ flavor: FlavorView }>('GET', `/v3/flavors/${described.id}`, { token: member });
-      expect(v3.body.flavor).not.toHaveProperty('description');
+    expect(await list('/v2.1/flavors', 55)).toEqual([
+      { id: described.id, name: described.name, links: described.links, description },
+      { id: plain.id, name: plain.name, links: plain.links, description: null },
+    ]);
+    expect(await list('/v2.1/flavors/detail', 55)).toEqual([described, plain]);
+    // By flavor id (the default) the described flavor comes first; by description the other does, as
+    // NULL sorts first.
+    expect((await list('/v2.1/flavors', 55, '&sort_key=description')).map((flavor) => flavor.id)).toEqual([
+      plain.id,
+      described.id,
+    ]);
+    const shown = await callAnyMicroversion<{ flavor: FlavorView }>('GET', `/v2.1/flavors/${described.id}`, {
+      token: member,
+      headers: at(55),
+    });
+    expect(shown.body.flavor).toEqual(described);
+    // The /v3 face is Havana's, which has no flavor descriptions.
+    const v3 = await callAnyMicroversion<{ flavor: FlavorView }>('GET', `/v3/flavors/${described.id}`, {
+      token: member,
+    });
+    expect(v3.body.flavor).not.toHaveProperty('description');
 
-      const olderShown = await call<{ flavor: FlavorView }>('GET', `/v2.1/flavors/${described.id}`, {
+    const olderShown = await callAnyMicroversion<{ flavor: FlavorView }>(
+      'GET',
+      `/v2.1/flavors/${described.id}`,
+      {
         token: member,
         headers: at(54),
+      },
+    );
+    expect(olderShown.body.flavor).not.toHaveProperty('description');
+    expect((await list('/v2.1/flavors', 54)).map((flavor) => Object.keys(flavor).sort())).toEqual([
+      ['id', 'links', 'name'],
+      ['id', 'links', 'name'],
+    ]);
+    expect((await list('/v2.1/flavors/detail', 54)).map((flavor) => 'description' in flavor)).toEqual([
+      false,
+      false,
+    ]);
+
+    for (const refused of ['tab\there', 'line\nbreak', 'x'.repeat(65536), 42]) {
+      const answer = await callAnyMicroversion<{ badRequest: { message: string } }>('POST', '/v2.1/flavors', {
+        token: admin,
+        body: {
+          flavor: { name: `v21-refused-${suffix}`, ram: 1, vcpus: 1, disk: 1, description: refused },
+        },
+        headers: at(55),
       });
-      expect(olderShown.body.flavor).not.toHaveProperty('description');
-      expect((await list('/v2.1/flavors', 54)).map((flavor) => Object.keys(flavor).sort())).toEqual([
-        ['id', 'links', 'name'],
-        ['id', 'links', 'name'],
-      ]);
-      expect((await list('/v2.1/flavors/detail', 54)).map((flavor) => 'description' in flavor)).toEqual([
-        false,
-        false,
-      ]);
+      expect(answer.status, String(refused).slice(0, 20)).toBe(400);
+      expect(answer.body.badRequest.message).toContain('description');
+    }
+  });
 
-      for (const refused of ['tab\there', 'line\nbreak', 'x'.repeat(65536), 42]) {
-        const answer = await call<{ badRequest: { message: string } }>('POST', '/v2.1/flavors', {
-          token: admin,
-          body: {
-            flavor: { name: `v21-refused-${suffix}`, ram: 1, vcpus: 1, disk: 1, description: refused },
-          },
-          headers: at(55),
-        });
-        expect(answer.status, String(refused).slice(0, 20)).toBe(400);
-        expect(answer.body.badRequest.message).toContain('description');
-      }
-    },
-  );
-
-  it.skipIf(MAX < 55)("replaces a flavor's description with PUT from 2.55, for admins only", async () => {
+  it("replaces a flavor's description with PUT from 2.55, for admins only", async () => {
     const flavor = await createFlavor(
       { name: `v21-update-${suffix}`, ram: BASE_RAM + 72, vcpus: 1, disk: 1, description: 'first' },
       55,
     );
     const put = (body: unknown, options: { minor?: number; token?: string; id?: string } = {}) =>
-      call<{ flavor: FlavorView; badRequest: { message: string } }>(
+      callAnyMicroversion<{ flavor: FlavorView; badRequest: { message: string } }>(
         'PUT',
         `/v2.1/flavors/${options.id ?? flavor.id}`,
         { token: options.token ?? admin, body, headers: at(options.minor ?? 55) },
@@ -419,7 +450,7 @@ describe('flavors', () => {
     const updated = await put({ flavor: { description: longest } });
     expect(updated.status).toBe(200);
     expect(updated.body).toEqual({ flavor: { ...flavor, description: longest } });
-    const shown = await call<{ flavor: FlavorView }>('GET', `/v2.1/flavors/${flavor.id}`, {
+    const shown = await callAnyMicroversion<{ flavor: FlavorView }>('GET', `/v2.1/flavors/${flavor.id}`, {
       token: member,
       headers: at(55),
     });
@@ -444,29 +475,29 @@ describe('flavors', () => {
       expect(answer.status, JSON.stringify(body).slice(0, 60)).toBe(400);
       expect(answer.body.badRequest.message).toContain(field);
     }
-    const unchanged = await call<{ flavor: FlavorView }>('GET', `/v2.1/flavors/${flavor.id}`, {
+    const unchanged = await callAnyMicroversion<{ flavor: FlavorView }>('GET', `/v2.1/flavors/${flavor.id}`, {
       token: admin,
       headers: at(55),
     });
     expect(unchanged.body.flavor.description).toBeNull();
   });
 
-  it.skipIf(MAX < 61)('embeds extra_specs in flavor views from 2.61', async () => {
+  it('embeds extra_specs in flavor views from 2.61', async () => {
     const flavor = await createFlavor(
       { name: `v21-embed-${suffix}`, ram: BASE_RAM + 40, vcpus: 1, disk: 1 },
       61,
     );
     expect(flavor.extra_specs).toEqual({});
-    await call('POST', `/v2.1/flavors/${flavor.id}/os-extra_specs`, {
+    await callAnyMicroversion('POST', `/v2.1/flavors/${flavor.id}/os-extra_specs`, {
       token: admin,
       body: { extra_specs: { 'hw:numa_nodes': '1' } },
     });
-    const shown = await call<{ flavor: FlavorView }>('GET', `/v2.1/flavors/${flavor.id}`, {
+    const shown = await callAnyMicroversion<{ flavor: FlavorView }>('GET', `/v2.1/flavors/${flavor.id}`, {
       token: member,
       headers: at(61),
     });
     expect(shown.body.flavor.extra_specs).toEqual({ 'hw:numa_nodes': '1' });
-    const detail = await call<{ flavors: FlavorView[] }>(
+    const detail = await callAnyMicroversion<{ flavors: FlavorView[] }>(
       'GET',
       `/v2.1/flavors/detail?minRam=${BASE_RAM + 40}`,
       {
@@ -474,46 +505,60 @@ describe('flavors', () => {
         headers: at(61),
       },
     );
-    expect(detail.body.flavors.map((item) => item.extra_specs)).toEqual([{ 'hw:numa_nodes': '1' }]);
-    const older = await call<{ flavor: FlavorView }>('GET', `/v2.1/flavors/${flavor.id}`, {
+    // Other cases of this file leave larger flavors behind: compare this one's entry.
+    expect(detail.body.flavors.find((item) => item.id === flavor.id)?.extra_specs).toEqual({
+      'hw:numa_nodes': '1',
+    });
+    const older = await callAnyMicroversion<{ flavor: FlavorView }>('GET', `/v2.1/flavors/${flavor.id}`, {
       token: member,
       headers: at(60),
     });
     expect(older.body.flavor).not.toHaveProperty('extra_specs');
   });
 
-  it.skipIf(MAX < 75)('shows swap 0 and refuses unknown list parameters from 2.75', async () => {
+  it('shows swap 0 and refuses unknown list parameters from 2.75', async () => {
     const flavor = await createFlavor(
       { name: `v21-swap-${suffix}`, ram: BASE_RAM + 50, vcpus: 1, disk: 1 },
       75,
     );
     expect(flavor.swap).toBe(0);
-    const refused = await call('GET', '/v2.1/flavors?colour=blue', { token: member, headers: at(75) });
+    const refused = await callAnyMicroversion('GET', '/v2.1/flavors?colour=blue', {
+      token: member,
+      headers: at(75),
+    });
     expect(refused.status).toBe(400);
     expect(JSON.stringify(refused.body)).toContain('colour');
   });
 
-  it.skipIf(MAX < 102)('filters by name and drops rxtx_factor and OS-FLV-DISABLED from 2.102', async () => {
+  it('filters by name and drops rxtx_factor and OS-FLV-DISABLED from 2.102', async () => {
     const flavor = await createFlavor(
       { name: `v21-named-${suffix}`, ram: BASE_RAM + 60, vcpus: 1, disk: 1 },
       102,
     );
     expect(flavor).not.toHaveProperty('rxtx_factor');
     expect(flavor).not.toHaveProperty('OS-FLV-DISABLED:disabled');
-    const named = await call<{ flavors: FlavorView[] }>('GET', `/v2.1/flavors?name=^v21-named-${suffix}$`, {
-      token: member,
-      headers: at(102),
-    });
+    const named = await callAnyMicroversion<{ flavors: FlavorView[] }>(
+      'GET',
+      `/v2.1/flavors?name=^v21-named-${suffix}$`,
+      {
+        token: member,
+        headers: at(102),
+      },
+    );
     expect(named.body.flavors.map((item) => item.id)).toEqual([flavor.id]);
-    const withRxtx = await call('POST', '/v2.1/flavors', {
+    const withRxtx = await callAnyMicroversion('POST', '/v2.1/flavors', {
       token: admin,
       body: { flavor: { name: `v21-rxtx-${suffix}`, ram: 1, vcpus: 1, disk: 1, rxtx_factor: 1 } },
       headers: at(102),
     });
     expect(withRxtx.status).toBe(400);
     expect(
-      (await call('GET', `/v2.1/flavors/${flavor.id}?colour=blue`, { token: member, headers: at(102) }))
-        .status,
+      (
+        await callAnyMicroversion('GET', `/v2.1/flavors/${flavor.id}?colour=blue`, {
+          token: member,
+          headers: at(102),
+        })
+      ).status,
     ).toBe(400);
   });
 });
@@ -531,12 +576,12 @@ describe('os-keypairs', () => {
   let memberUserId: string;
 
   beforeAll(async () => {
-    const probe = await call<{ keypair: KeyPairView }>('POST', '/v2.1/os-keypairs', {
+    const probe = await callAnyMicroversion<{ keypair: KeyPairView }>('POST', '/v2.1/os-keypairs', {
       token: member,
       body: { keypair: { name: `probe-${suffix}` } },
     });
     memberUserId = probe.body.keypair.user_id ?? '';
-    await call('DELETE', `/v2.1/os-keypairs/probe-${suffix}`, { token: member });
+    await callAnyMicroversion('DELETE', `/v2.1/os-keypairs/probe-${suffix}`, { token: member });
   });
 
   it('refuses at 2.1 what only later versions accept: type, user_id and names with "."', async () => {
@@ -546,7 +591,10 @@ describe('os-keypairs', () => {
       { name: `dotted.${suffix}` },
       { name: ` padded-${suffix}` },
     ]) {
-      const answer = await call('POST', '/v2.1/os-keypairs', { token: member, body: { keypair } });
+      const answer = await callAnyMicroversion('POST', '/v2.1/os-keypairs', {
+        token: member,
+        body: { keypair },
+      });
       expect(answer.status, JSON.stringify(keypair)).toBe(400);
     }
   });
@@ -575,7 +623,7 @@ describe('os-keypairs', () => {
     const certificate = readFileSync(join(dir, 'cert.pem'), 'utf8');
     const expected = new X509Certificate(certificate).fingerprint.toLowerCase();
     const name = `x509-${suffix}`;
-    const imported = await call<{ keypair: KeyPairView }>('POST', '/v2.1/os-keypairs', {
+    const imported = await callAnyMicroversion<{ keypair: KeyPairView }>('POST', '/v2.1/os-keypairs', {
       token: member,
       body: { keypair: { name, type: 'x509', public_key: certificate } },
       headers: at(2),
@@ -588,15 +636,20 @@ describe('os-keypairs', () => {
       fingerprint: expected,
       user_id: memberUserId,
     });
-    const listed = await call<{ keypairs: Array<{ keypair: KeyPairView }> }>('GET', '/v2.1/os-keypairs', {
-      token: member,
-      headers: at(2),
-    });
+    const listed = await callAnyMicroversion<{ keypairs: Array<{ keypair: KeyPairView }> }>(
+      'GET',
+      '/v2.1/os-keypairs',
+      {
+        token: member,
+        headers: at(2),
+      },
+    );
     expect(listed.body.keypairs).toContainEqual({
       keypair: { name, type: 'x509', public_key: certificate, fingerprint: expected },
     });
     expect(
-      (await call('DELETE', `/v2.1/os-keypairs/${name}`, { token: member, headers: at(2) })).status,
+      (await callAnyMicroversion('DELETE', `/v2.1/os-keypairs/${name}`, { token: member, headers: at(2) }))
+        .status,
     ).toBe(204);
 
     const der = Buffer.from(certificate.replace(/-----[A-Z ]+-----|\s/g, ''), 'base64');
@@ -606,7 +659,7 @@ describe('os-keypairs', () => {
       { name, type: 'x509', public_key: truncated },
       { name, type: 'x509', public_key: 'ssh-ed25519 AAAA' },
     ]) {
-      const refused = await call('POST', '/v2.1/os-keypairs', {
+      const refused = await callAnyMicroversion('POST', '/v2.1/os-keypairs', {
         token: member,
         body: { keypair },
         headers: at(2),
@@ -615,24 +668,25 @@ describe('os-keypairs', () => {
     }
   });
 
-  it.skipIf(MAX < 10)("lets admins manage another user's key pairs with user_id from 2.10", async () => {
+  it("lets admins manage another user's key pairs with user_id from 2.10", async () => {
     const name = `for-member-${suffix}`;
-    const created = await call<{ keypair: KeyPairView }>('POST', '/v2.1/os-keypairs', {
+    const created = await callAnyMicroversion<{ keypair: KeyPairView }>('POST', '/v2.1/os-keypairs', {
       token: admin,
       body: { keypair: { name, user_id: memberUserId } },
       headers: at(10),
     });
     expect(created.status).toBe(201);
     expect(created.body.keypair).toMatchObject({ name, user_id: memberUserId, type: 'ssh' });
-    const own = await call<{ keypair: KeyPairView }>('GET', `/v2.1/os-keypairs/${name}`, {
+    const own = await callAnyMicroversion<{ keypair: KeyPairView }>('GET', `/v2.1/os-keypairs/${name}`, {
       token: member,
       headers: at(10),
     });
     expect(own.body.keypair).toMatchObject({ name, user_id: memberUserId });
-    expect((await call('GET', `/v2.1/os-keypairs/${name}`, { token: admin, headers: at(10) })).status).toBe(
-      404,
-    );
-    const shown = await call<{ keypair: KeyPairView }>(
+    expect(
+      (await callAnyMicroversion('GET', `/v2.1/os-keypairs/${name}`, { token: admin, headers: at(10) }))
+        .status,
+    ).toBe(404);
+    const shown = await callAnyMicroversion<{ keypair: KeyPairView }>(
       'GET',
       `/v2.1/os-keypairs/${name}?user_id=${memberUserId}`,
       {
@@ -641,41 +695,43 @@ describe('os-keypairs', () => {
       },
     );
     expect(shown.body.keypair.fingerprint).toBe(created.body.keypair.fingerprint);
-    const listed = await call<{ keypairs: Array<{ keypair: KeyPairView }> }>(
+    const listed = await callAnyMicroversion<{ keypairs: Array<{ keypair: KeyPairView }> }>(
       'GET',
       `/v2.1/os-keypairs?user_id=${memberUserId}`,
       { token: admin, headers: at(10) },
     );
     expect(listed.body.keypairs.map((item) => item.keypair.name)).toContain(name);
     // Before 2.10 user_id means nothing: the admin's own key pairs.
-    const ignored = await call<{ keypairs: Array<{ keypair: KeyPairView }> }>(
+    const ignored = await callAnyMicroversion<{ keypairs: Array<{ keypair: KeyPairView }> }>(
       'GET',
       `/v2.1/os-keypairs?user_id=${memberUserId}`,
       { token: admin, headers: at(9) },
     );
     expect(ignored.body.keypairs.map((item) => item.keypair.name)).not.toContain(name);
-    const forbidden = await call('GET', '/v2.1/os-keypairs?user_id=someone-else', {
+    const forbidden = await callAnyMicroversion('GET', '/v2.1/os-keypairs?user_id=someone-else', {
       token: member,
       headers: at(10),
     });
     expect(forbidden.status).toBe(403);
-    const deleted = await call('DELETE', `/v2.1/os-keypairs/${name}?user_id=${memberUserId}`, {
+    const deleted = await callAnyMicroversion('DELETE', `/v2.1/os-keypairs/${name}?user_id=${memberUserId}`, {
       token: admin,
       headers: at(10),
     });
     expect(deleted.status).toBe(204);
-    expect((await call('GET', `/v2.1/os-keypairs/${name}`, { token: member })).status).toBe(404);
+    expect((await callAnyMicroversion('GET', `/v2.1/os-keypairs/${name}`, { token: member })).status).toBe(
+      404,
+    );
   });
 
-  it.skipIf(MAX < 35)('pages the key pair list by name from 2.35', async () => {
+  it('pages the key pair list by name from 2.35', async () => {
     // A user of its own, whose key pairs are exactly these three.
     await createMember(`v21-kp-${suffix}`, 'secret-password');
     const owner = await login(`v21-kp-${suffix}`, 'secret-password');
     const names = ['c', 'a', 'b'].map((letter) => `page-${letter}`);
     for (const name of names) {
-      await call('POST', '/v2.1/os-keypairs', { token: owner, body: { keypair: { name } } });
+      await callAnyMicroversion('POST', '/v2.1/os-keypairs', { token: owner, body: { keypair: { name } } });
     }
-    const first = await call<{
+    const first = await callAnyMicroversion<{
       keypairs: Array<{ keypair: KeyPairView }>;
       keypairs_links?: Array<{ href: string }>;
     }>('GET', '/v2.1/os-keypairs?limit=2', { token: owner, headers: at(35) });
@@ -683,20 +739,19 @@ describe('os-keypairs', () => {
     const next = new URL(first.body.keypairs_links?.[0]?.href ?? '');
     expect(next.pathname).toBe('/v2.1/os-keypairs');
     expect(Object.fromEntries(next.searchParams)).toEqual({ limit: '2', marker: 'page-b' });
-    const second = await call<{ keypairs: Array<{ keypair: KeyPairView }>; keypairs_links?: unknown }>(
-      'GET',
-      pathOf(next.href),
-      { token: owner, headers: at(35) },
-    );
+    const second = await callAnyMicroversion<{
+      keypairs: Array<{ keypair: KeyPairView }>;
+      keypairs_links?: unknown;
+    }>('GET', pathOf(next.href), { token: owner, headers: at(35) });
     expect(second.body.keypairs.map((item) => item.keypair.name)).toEqual(['page-c']);
     expect(second.body.keypairs_links).toBeUndefined();
-    const badMarker = await call('GET', '/v2.1/os-keypairs?marker=no-such-key', {
+    const badMarker = await callAnyMicroversion('GET', '/v2.1/os-keypairs?marker=no-such-key', {
       token: owner,
       headers: at(35),
     });
     expect(badMarker.status).toBe(400);
     // Before 2.35 the list is not paged.
-    const unpaged = await call<{ keypairs: unknown[]; keypairs_links?: unknown }>(
+    const unpaged = await callAnyMicroversion<{ keypairs: unknown[]; keypairs_links?: unknown }>(
       'GET',
       '/v2.1/os-keypairs?limit=1',
       {
@@ -708,27 +763,29 @@ describe('os-keypairs', () => {
     expect(unpaged.body.keypairs_links).toBeUndefined();
   });
 
-  it.skipIf(MAX < 75)('refuses unknown key pair query parameters from 2.75', async () => {
+  it('refuses unknown key pair query parameters from 2.75', async () => {
     expect(
-      (await call('GET', '/v2.1/os-keypairs?colour=blue', { token: member, headers: at(74) })).status,
+      (await callAnyMicroversion('GET', '/v2.1/os-keypairs?colour=blue', { token: member, headers: at(74) }))
+        .status,
     ).toBe(200);
     expect(
-      (await call('GET', '/v2.1/os-keypairs?colour=blue', { token: member, headers: at(75) })).status,
+      (await callAnyMicroversion('GET', '/v2.1/os-keypairs?colour=blue', { token: member, headers: at(75) }))
+        .status,
     ).toBe(400);
   });
 
-  it.skipIf(MAX < 92)('requires a public key from 2.92 and accepts "@" and "." in names', async () => {
+  it('requires a public key from 2.92 and accepts "@" and "." in names', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'v21-kp-'));
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'id')]);
     const publicKey = readFileSync(join(dir, 'id.pub'), 'utf8').trim();
     const name = `user@host.${suffix}`;
-    const generated = await call('POST', '/v2.1/os-keypairs', {
+    const generated = await callAnyMicroversion('POST', '/v2.1/os-keypairs', {
       token: member,
       body: { keypair: { name } },
       headers: at(92),
     });
     expect(generated.status).toBe(400);
-    const imported = await call<{ keypair: KeyPairView }>('POST', '/v2.1/os-keypairs', {
+    const imported = await callAnyMicroversion<{ keypair: KeyPairView }>('POST', '/v2.1/os-keypairs', {
       token: member,
       body: { keypair: { name, public_key: publicKey } },
       headers: at(92),
@@ -737,7 +794,7 @@ describe('os-keypairs', () => {
     expect(imported.body.keypair.name).toBe(name);
     expect(
       (
-        await call('DELETE', `/v2.1/os-keypairs/${encodeURIComponent(name)}`, {
+        await callAnyMicroversion('DELETE', `/v2.1/os-keypairs/${encodeURIComponent(name)}`, {
           token: member,
           headers: at(92),
         })
@@ -748,19 +805,17 @@ describe('os-keypairs', () => {
 
 describe('limits and quotas', () => {
   afterAll(async () => {
-    await call('DELETE', `/v2.1/os-quota-sets/${memberProject}`, { token: admin });
+    await callAnyMicroversion('DELETE', `/v2.1/os-quota-sets/${memberProject}`, { token: admin });
   });
 
   it('shows every limit and usage at 2.1, another project only to admins', async () => {
-    await call('PUT', `/v2.1/os-quota-sets/${memberProject}`, {
+    await callAnyMicroversion('PUT', `/v2.1/os-quota-sets/${memberProject}`, {
       token: admin,
       body: { quota_set: { cores: 7 } },
     });
-    const limits = await call<{ limits: { rate: unknown[]; absolute: Record<string, number> } }>(
-      'GET',
-      '/v2.1/limits',
-      { token: member },
-    );
+    const limits = await callAnyMicroversion<{
+      limits: { rate: unknown[]; absolute: Record<string, number> };
+    }>('GET', '/v2.1/limits', { token: member });
     expect(limits.status).toBe(200);
     expect(limits.body.limits.rate).toEqual([]);
     expect(limits.body.limits.absolute).toEqual({
@@ -784,53 +839,50 @@ describe('limits and quotas', () => {
       totalFloatingIpsUsed: 0,
       totalSecurityGroupsUsed: 0,
     });
-    const forAdmin = await call<{ limits: { absolute: Record<string, number> } }>(
+    const forAdmin = await callAnyMicroversion<{ limits: { absolute: Record<string, number> } }>(
       'GET',
       `/v2.1/limits?tenant_id=${memberProject}`,
       { token: admin },
     );
     expect(forAdmin.body.limits.absolute.maxTotalCores).toBe(7);
-    expect((await call('GET', `/v2.1/limits?tenant_id=${memberProject}`, { token: member })).status).toBe(
-      403,
-    );
+    expect(
+      (await callAnyMicroversion('GET', `/v2.1/limits?tenant_id=${memberProject}`, { token: member })).status,
+    ).toBe(403);
   });
 
-  it.skipIf(MAX < 36)(
-    'drops network limits at 2.36, maxImageMeta at 2.39 and personality at 2.57',
-    async () => {
-      const absolute = async (minor: number) =>
-        Object.keys(
-          (
-            await call<{ limits: { absolute: object } }>('GET', '/v2.1/limits', {
-              token: member,
-              headers: at(minor),
-            })
-          ).body.limits.absolute,
-        );
-      const network = [
-        'maxTotalFloatingIps',
-        'maxSecurityGroups',
-        'maxSecurityGroupRules',
-        'totalFloatingIpsUsed',
-        'totalSecurityGroupsUsed',
-      ];
-      expect(await absolute(35)).toEqual(expect.arrayContaining([...network, 'maxImageMeta']));
-      const at36 = await absolute(36);
-      expect(at36).toContain('maxImageMeta');
-      for (const key of network) expect(at36).not.toContain(key);
-      if (MAX >= 39) expect(await absolute(39)).not.toContain('maxImageMeta');
-      if (MAX >= 57) {
-        const at57 = await absolute(57);
-        expect(at57).not.toContain('maxPersonality');
-        expect(at57).not.toContain('maxPersonalitySize');
-        expect(at57).toContain('maxServerGroups');
-      }
-    },
-  );
+  it('drops network limits at 2.36, maxImageMeta at 2.39 and personality at 2.57', async () => {
+    const absolute = async (minor: number) =>
+      Object.keys(
+        (
+          await callAnyMicroversion<{ limits: { absolute: object } }>('GET', '/v2.1/limits', {
+            token: member,
+            headers: at(minor),
+          })
+        ).body.limits.absolute,
+      );
+    const network = [
+      'maxTotalFloatingIps',
+      'maxSecurityGroups',
+      'maxSecurityGroupRules',
+      'totalFloatingIpsUsed',
+      'totalSecurityGroupsUsed',
+    ];
+    expect(await absolute(35)).toEqual(expect.arrayContaining([...network, 'maxImageMeta']));
+    const at36 = await absolute(36);
+    expect(at36).toContain('maxImageMeta');
+    for (const key of network) expect(at36).not.toContain(key);
+    expect(await absolute(39)).not.toContain('maxImageMeta');
+    const at57 = await absolute(57);
+    expect(at57).not.toContain('maxPersonality');
+    expect(at57).not.toContain('maxPersonalitySize');
+    expect(at57).toContain('maxServerGroups');
+  });
 
   it("shows, updates (admin), details and resets a project's quota set", async () => {
     const path = `/v2.1/os-quota-sets/${memberProject}`;
-    const shown = await call<{ quota_set: Record<string, unknown> }>('GET', path, { token: member });
+    const shown = await callAnyMicroversion<{ quota_set: Record<string, unknown> }>('GET', path, {
+      token: member,
+    });
     expect(shown.status).toBe(200);
     expect(shown.body.quota_set).toEqual({
       id: memberProject,
@@ -850,7 +902,7 @@ describe('limits and quotas', () => {
       server_group_members: 10,
     });
 
-    const updated = await call<{ quota_set: Record<string, unknown> }>('PUT', path, {
+    const updated = await callAnyMicroversion<{ quota_set: Record<string, unknown> }>('PUT', path, {
       token: admin,
       body: { quota_set: { instances: '6', cores: 12, force: 'True' } },
     });
@@ -858,18 +910,26 @@ describe('limits and quotas', () => {
     expect(updated.body.quota_set).not.toHaveProperty('id');
     expect(updated.body.quota_set).toMatchObject({ instances: 6, cores: 12, server_groups: 10 });
 
-    const detail = await call<{ quota_set: Record<string, unknown> }>('GET', `${path}/detail`, {
-      token: member,
-    });
+    const detail = await callAnyMicroversion<{ quota_set: Record<string, unknown> }>(
+      'GET',
+      `${path}/detail`,
+      {
+        token: member,
+      },
+    );
     expect(detail.body.quota_set).toMatchObject({
       id: memberProject,
       instances: { limit: 6, in_use: 0, reserved: 0 },
       cores: { limit: 12, in_use: 0, reserved: 0 },
       server_groups: { limit: 10, in_use: 0, reserved: 0 },
     });
-    const defaults = await call<{ quota_set: Record<string, unknown> }>('GET', `${path}/defaults`, {
-      token: member,
-    });
+    const defaults = await callAnyMicroversion<{ quota_set: Record<string, unknown> }>(
+      'GET',
+      `${path}/defaults`,
+      {
+        token: member,
+      },
+    );
     expect(defaults.body.quota_set).toMatchObject({ id: memberProject, instances: 10, cores: 20 });
 
     for (const quota_set of [
@@ -879,79 +939,80 @@ describe('limits and quotas', () => {
       { cores: '1.5' },
       { force: 'maybe' },
     ]) {
-      const refused = await call('PUT', path, { token: admin, body: { quota_set } });
+      const refused = await callAnyMicroversion('PUT', path, { token: admin, body: { quota_set } });
       expect(refused.status, JSON.stringify(quota_set)).toBe(400);
     }
     expect(
-      (await call('PUT', `${path}?user_id=someone`, { token: admin, body: { quota_set: { cores: 1 } } }))
-        .status,
+      (
+        await callAnyMicroversion('PUT', `${path}?user_id=someone`, {
+          token: admin,
+          body: { quota_set: { cores: 1 } },
+        })
+      ).status,
     ).toBe(400);
-    expect((await call('PUT', path, { token: member, body: { quota_set: { cores: 100 } } })).status).toBe(
-      403,
-    );
+    expect(
+      (await callAnyMicroversion('PUT', path, { token: member, body: { quota_set: { cores: 100 } } })).status,
+    ).toBe(403);
 
-    const reset = await call('DELETE', path, { token: admin });
+    const reset = await callAnyMicroversion('DELETE', path, { token: admin });
     expect(reset.status).toBe(202);
     expect(
-      (await call<{ quota_set: Record<string, unknown> }>('GET', path, { token: member })).body.quota_set,
+      (await callAnyMicroversion<{ quota_set: Record<string, unknown> }>('GET', path, { token: member })).body
+        .quota_set,
     ).toMatchObject({
       instances: 10,
       cores: 20,
     });
   });
 
-  it.skipIf(MAX < 36)(
-    'drops network quotas from quota sets at 2.36 and personality ones at 2.57',
-    async () => {
-      const path = `/v2.1/os-quota-sets/${memberProject}`;
-      const shown = await call<{ quota_set: Record<string, unknown> }>('GET', path, {
-        token: member,
-        headers: at(36),
-      });
-      for (const key of ['fixed_ips', 'floating_ips', 'security_groups', 'security_group_rules']) {
-        expect(shown.body.quota_set).not.toHaveProperty(key);
-      }
-      expect(shown.body.quota_set).toHaveProperty('injected_files');
-      const refused = await call('PUT', path, {
-        token: admin,
-        body: { quota_set: { floating_ips: 5 } },
-        headers: at(36),
-      });
-      expect(refused.status).toBe(400);
-      if (MAX >= 57) {
-        const at57 = await call<{ quota_set: Record<string, unknown> }>('GET', path, {
-          token: member,
-          headers: at(57),
-        });
-        expect(at57.body.quota_set).not.toHaveProperty('injected_files');
-        expect(at57.body.quota_set).toHaveProperty('server_groups', 10);
-      }
-    },
-  );
+  it('drops network quotas from quota sets at 2.36 and personality ones at 2.57', async () => {
+    const path = `/v2.1/os-quota-sets/${memberProject}`;
+    const shown = await callAnyMicroversion<{ quota_set: Record<string, unknown> }>('GET', path, {
+      token: member,
+      headers: at(36),
+    });
+    for (const key of ['fixed_ips', 'floating_ips', 'security_groups', 'security_group_rules']) {
+      expect(shown.body.quota_set).not.toHaveProperty(key);
+    }
+    expect(shown.body.quota_set).toHaveProperty('injected_files');
+    const refused = await callAnyMicroversion('PUT', path, {
+      token: admin,
+      body: { quota_set: { floating_ips: 5 } },
+      headers: at(36),
+    });
+    expect(refused.status).toBe(400);
+    const at57 = await callAnyMicroversion<{ quota_set: Record<string, unknown> }>('GET', path, {
+      token: member,
+      headers: at(57),
+    });
+    expect(at57.body.quota_set).not.toHaveProperty('injected_files');
+    expect(at57.body.quota_set).toHaveProperty('server_groups', 10);
+  });
 
   it('shows and updates a quota class, with server groups from 2.50', async () => {
     const path = `/v2.1/os-quota-class-sets/class-${suffix}`;
-    const updated = await call<{ quota_class_set: Record<string, unknown> }>('PUT', path, {
+    const updated = await callAnyMicroversion<{ quota_class_set: Record<string, unknown> }>('PUT', path, {
       token: admin,
       body: { quota_class_set: { cores: 33, key_pairs: '7' } },
     });
     expect(updated.status).toBe(200);
     expect(updated.body.quota_class_set).not.toHaveProperty('id');
     expect(updated.body.quota_class_set).toMatchObject({ cores: 33, key_pairs: 7, fixed_ips: -1 });
-    const shown = await call<{ quota_class_set: Record<string, unknown> }>('GET', path, { token: member });
+    const shown = await callAnyMicroversion<{ quota_class_set: Record<string, unknown> }>('GET', path, {
+      token: member,
+    });
     expect(shown.body.quota_class_set).toMatchObject({ id: `class-${suffix}`, cores: 33, floating_ips: 10 });
     expect(shown.body.quota_class_set).not.toHaveProperty('server_groups');
-    expect((await call('PUT', path, { token: member, body: { quota_class_set: { cores: 1 } } })).status).toBe(
-      403,
-    );
-    if (MAX >= 50) {
-      const at50 = await call<{ quota_class_set: Record<string, unknown> }>('GET', path, {
-        token: member,
-        headers: at(50),
-      });
-      expect(at50.body.quota_class_set).toMatchObject({ server_groups: 10, server_group_members: 10 });
-      expect(at50.body.quota_class_set).not.toHaveProperty('floating_ips');
-    }
+    expect(
+      (await callAnyMicroversion('PUT', path, { token: member, body: { quota_class_set: { cores: 1 } } }))
+        .status,
+    ).toBe(403);
+    const at50 = await callAnyMicroversion<{ quota_class_set: Record<string, unknown> }>('GET', path, {
+      token: member,
+      headers: at(50),
+    });
+    expect(at50.body.quota_class_set).toMatchObject({ server_groups: 10, server_group_members: 10 });
+    expect(at50.body.quota_class_set).not.toHaveProperty('floating_ips');
   });
 });
 
@@ -966,9 +1027,13 @@ describe('availability zones and extensions', () => {
   }
 
   it('lists zones in camelCase, and their hosts in the detail to admins only', async () => {
-    const listed = await call<{ availabilityZoneInfo: Zone[] }>('GET', '/v2.1/os-availability-zone', {
-      token: member,
-    });
+    const listed = await callAnyMicroversion<{ availabilityZoneInfo: Zone[] }>(
+      'GET',
+      '/v2.1/os-availability-zone',
+      {
+        token: member,
+      },
+    );
     expect(listed.status).toBe(200);
     expect(listed.body.availabilityZoneInfo).toContainEqual({
       zoneName: 'az-2',
@@ -977,22 +1042,32 @@ describe('availability zones and extensions', () => {
     });
     expect(listed.body.availabilityZoneInfo.map((zone) => zone.zoneName)).not.toContain('internal');
 
-    const detail = await call<{ availabilityZoneInfo: Zone[] }>('GET', '/v2.1/os-availability-zone/detail', {
-      token: admin,
-    });
+    const detail = await callAnyMicroversion<{ availabilityZoneInfo: Zone[] }>(
+      'GET',
+      '/v2.1/os-availability-zone/detail',
+      {
+        token: admin,
+      },
+    );
     const az2 = detail.body.availabilityZoneInfo.find((zone) => zone.zoneName === 'az-2');
     expect(az2?.hosts?.['compute-3']?.['nova-compute']).toEqual({
       available: expect.any(Boolean),
       active: true,
       updated_at: expect.any(String),
     });
-    expect((await call('GET', '/v2.1/os-availability-zone/detail', { token: member })).status).toBe(403);
+    expect(
+      (await callAnyMicroversion('GET', '/v2.1/os-availability-zone/detail', { token: member })).status,
+    ).toBe(403);
   });
 
   it('lists and shows extensions in v2 form under their v2 aliases', async () => {
-    const listed = await call<{ extensions: Array<Record<string, unknown>> }>('GET', '/v2.1/extensions', {
-      token: member,
-    });
+    const listed = await callAnyMicroversion<{ extensions: Array<Record<string, unknown>> }>(
+      'GET',
+      '/v2.1/extensions',
+      {
+        token: member,
+      },
+    );
     expect(listed.status).toBe(200);
     const keypairs = {
       alias: 'os-keypairs',
@@ -1004,10 +1079,14 @@ describe('availability zones and extensions', () => {
     };
     expect(listed.body.extensions).toContainEqual(keypairs);
     expect(listed.body.extensions.map((extension) => extension.alias)).toContain('os-availability-zone');
-    expect((await call('GET', '/v2.1/extensions/os-keypairs', { token: member })).body).toEqual({
+    expect(
+      (await callAnyMicroversion('GET', '/v2.1/extensions/os-keypairs', { token: member })).body,
+    ).toEqual({
       extension: keypairs,
     });
-    expect((await call('GET', '/v2.1/extensions/keypairs', { token: member })).status).toBe(404);
+    expect((await callAnyMicroversion('GET', '/v2.1/extensions/keypairs', { token: member })).status).toBe(
+      404,
+    );
   });
 });
 
@@ -1056,9 +1135,12 @@ describe('the openstack CLI against /v2.1', () => {
       properties: { 'hw:cpu_policy': 'dedicated', 'hw:numa_nodes': '1' },
     });
     await openstack(cloud, ['flavor', 'delete', name]);
-    expect((await call('GET', `/v2.1/flavors/${created.id}`, { token: admin })).status).toBe(404);
+    expect((await callAnyMicroversion('GET', `/v2.1/flavors/${created.id}`, { token: admin })).status).toBe(
+      404,
+    );
   });
 
+  // The CLI speaks to the stack, which serves 2.55 once every change up to it is implemented.
   it.skipIf(MAX < 55)(
     'creates a flavor with a description and sets another at 2.55',
     { timeout: 120_000 },

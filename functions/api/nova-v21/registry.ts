@@ -65,12 +65,12 @@ export const MAX_MICROVERSION = advertisedMaximum(declarations(ALL_FACES));
  * Mounts the version documents, the microversion middleware and every face's routes. A face whose
  * extension this deployment disabled answers 404, like the extension's v3 routes.
  */
-export function mountV21(app: Hono<AppEnv>): void {
+export function mountV21(app: Hono<AppEnv>, max = MAX_MICROVERSION): void {
   // Hono runs handlers in the order they were added: the middleware first, and the version documents
   // before the /v2/* re-dispatch so that GET /v2/ is the v2.0 document.
   // `/v2.1/*` matches `/v2.1` itself too.
-  app.use('/v2.1/*', microversions(MAX_MICROVERSION));
-  mountRoutes(app, versionRoutes(MAX_MICROVERSION));
+  app.use('/v2.1/*', microversions(max));
+  mountRoutes(app, versionRoutes(max));
   // The legacy /v2 prefix is the same API fixed at 2.1 that names no version (Nova's
   // LegacyV2CompatibleWrapper): served by re-dispatching to /v2.1 without the version headers.
   app.all('/v2/*', async (c) => {
