@@ -104,6 +104,12 @@ export const POLICY = {
   'identity:list_role_assignments': 'admin_api',
   'identity:get_domain': 'admin_or_owner',
   'identity:list_domains': 'admin_api',
+  'identity:list_services': 'admin_api',
+  'identity:get_service': 'admin_api',
+  'identity:list_endpoints': 'admin_api',
+  'identity:get_endpoint': 'admin_api',
+  'identity:list_regions': 'admin_or_owner',
+  'identity:get_region': 'admin_or_owner',
 } as const satisfies Record<string, PolicyRule>;
 
 export type PolicyAction = keyof typeof POLICY;

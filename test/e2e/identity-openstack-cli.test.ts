@@ -103,4 +103,30 @@ describe('the openstack CLI against /identity', () => {
     const memberToken = await login(userName, 'cli-password');
     expect((await call('GET', '/v3/flavors', { token: memberToken })).status).toBe(200);
   });
+  it('lists the services, endpoints and region the catalog holds', { timeout: 120_000 }, async () => {
+    const origin = new URL(stackInfo().apiUrl).origin;
+    const services = await openstackJson<Array<{ ID: string; Name: string; Type: string }>>(cloud, [
+      'service',
+      'list',
+    ]);
+    expect(services.map(({ Name, Type }) => `${Type}:${Name}`).sort()).toEqual([
+      'compute:nova',
+      'identity:keystone',
+      'image:glance',
+    ]);
+    const endpoints = await openstackJson<Array<Record<string, string | boolean>>>(cloud, [
+      'endpoint',
+      'list',
+    ]);
+    expect(endpoints.find((endpoint) => endpoint['Service Type'] === 'compute')).toMatchObject({
+      Region: 'RegionOne',
+      'Service Name': 'nova',
+      Interface: 'public',
+      URL: `${origin}/v2.1`,
+      Enabled: true,
+    });
+    const regions = await openstackJson<Array<{ Region: string }>>(cloud, ['region', 'list']);
+    expect(regions.map((region) => region.Region)).toEqual(['RegionOne']);
+    await expect(openstack(cloud, ['service', 'delete', 'compute'])).rejects.toThrow(/cannot be changed/);
+  });
 });

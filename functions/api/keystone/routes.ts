@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../context.ts';
 import { authRoutes } from './auth.ts';
+import { catalogRoutes } from './catalog.ts';
 import { domainRoutes } from './domains.ts';
 import { grantRoutes } from './grants.ts';
 import { projectRoutes } from './projects.ts';
@@ -20,4 +21,5 @@ export const identityRoutes = new Hono<AppEnv>()
   .route('/v3', userRoutes)
   .route('/v3', roleRoutes)
   .route('/v3', grantRoutes)
-  .route('/v3', domainRoutes);
+  .route('/v3', domainRoutes)
+  .route('/v3', catalogRoutes);
