@@ -121,8 +121,9 @@ describe('the openstack CLI against the compute API', () => {
     const created = await cliJson([
       'server',
       'create',
+      // By name, as users do: the CLI resolves it through the image service.
       '--image',
-      IMAGE,
+      'cirros-0.3.1-x86_64',
       '--flavor',
       'm1.tiny',
       '--availability-zone',
