@@ -3,16 +3,24 @@ import { setTimeout as delay } from 'node:timers/promises';
 import * as v from 'valibot';
 import { decodePrimitive } from '../schema/objects/base.ts';
 import type {
+  CacheImagesOutput,
   CommandHeartbeat,
   CommandHeartbeatAnswer,
   DeliveredCommand,
+  ImageCacheStatus,
+  InstanceCommandName,
 } from '../schema/objects/compute-command.ts';
-import { COMPUTE_COMMAND_NAMES, CommandResult } from '../schema/objects/compute-command.ts';
+import {
+  COMPUTE_COMMAND_NAMES,
+  CommandResult,
+  isHostCommandName,
+} from '../schema/objects/compute-command.ts';
 import type { InstanceData } from '../schema/objects/instance.ts';
 import { InstanceObject } from '../schema/objects/instance.ts';
 import type { RegisterResponse } from './api-client.ts';
 import { AgentApiClient, AgentApiError, isRetryableApiFailure } from './api-client.ts';
 import {
+  CacheImagesParams,
   commandParams,
   LiveMigrationParams,
   PowerOnParams,
@@ -54,6 +62,12 @@ function failedResult(error: unknown): CommandResult {
   if (error instanceof Error)
     return { status: 'failed', error: { type: error.name, message: error.message } };
   return { status: 'failed', error: { type: 'Error', message: String(error) } };
+}
+
+type InstanceCommand = DeliveredCommand & { name: InstanceCommandName };
+
+function isInstanceCommand(command: DeliveredCommand): command is InstanceCommand {
+  return !isHostCommandName(command.name);
 }
 
 /** Commands on one instance run in order; the uuid is read before decoding so even undecodable ones queue. */
@@ -354,18 +368,15 @@ export class ComputeAgent {
   }
 
   private async execute(command: DeliveredCommand, monitor: CommandMonitor): Promise<CommandResult> {
-    const label = `command ${command.command_id} (${command.name} ${instanceKey(command)})`;
+    const label = isInstanceCommand(command)
+      ? `command ${command.command_id} (${command.name} ${instanceKey(command)})`
+      : `command ${command.command_id} (${command.name})`;
     this.log(`${label} started`);
     let result: CommandResult;
     try {
-      // Decoded as the version this agent reports, so an agent pinned to an older one refuses anything newer.
-      const instance = decodePrimitive(
-        InstanceObject,
-        command.instance,
-        this.config.objectVersions[InstanceObject.name],
-      );
-      this.log(`${label} carries ${InstanceObject.name} ${instance.version}`);
-      result = await this.runOnDriver(command, instance.data, monitor);
+      result = isInstanceCommand(command)
+        ? await this.runOnInstance(command, label, monitor)
+        : await this.cacheImages(command);
     } catch (error) {
       result = failedResult(error);
     }
@@ -377,8 +388,42 @@ export class ComputeAgent {
     return result;
   }
 
+  private async runOnInstance(
+    command: InstanceCommand,
+    label: string,
+    monitor: CommandMonitor,
+  ): Promise<CommandResult> {
+    // Decoded as the version this agent reports, so an agent pinned to an older one refuses anything newer.
+    const instance = decodePrimitive(
+      InstanceObject,
+      command.instance,
+      this.config.objectVersions[InstanceObject.name],
+    );
+    this.log(`${label} carries ${InstanceObject.name} ${instance.version}`);
+    return this.runOnDriver(command, instance.data, monitor);
+  }
+
+  /**
+   * Nova's compute manager answers per image, one after another: an image that fails is reported as
+   * `error` and fails neither the others nor the command.
+   */
+  private async cacheImages(command: DeliveredCommand): Promise<CommandResult> {
+    const { image_ids } = commandParams(CacheImagesParams, command);
+    const images: Record<string, ImageCacheStatus> = {};
+    for (const imageId of image_ids) {
+      try {
+        images[imageId] = (await this.driver.cacheImage(imageId)) ? 'cached' : 'existing';
+      } catch (error) {
+        images[imageId] = 'error';
+        this.log(`caching image ${imageId} failed (${describeError(error)})`);
+      }
+    }
+    const output: CacheImagesOutput = { images };
+    return { status: 'succeeded', output };
+  }
+
   private async runOnDriver(
-    command: DeliveredCommand,
+    command: InstanceCommand,
     instance: InstanceData,
     monitor: CommandMonitor,
   ): Promise<CommandResult> {

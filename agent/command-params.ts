@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 
-// The arguments each migration command needs beyond the instance, checked before the driver acts:
-// a workflow that sends the wrong ones gets a failed answer naming the field, never a half-done move.
+// The arguments each command needs beyond the instance, checked before the driver acts: a workflow
+// that sends the wrong ones gets a failed answer naming the field, never a half-done move.
 
 /** finish_resize and finish_revert_resize: start the guest, or leave it off (it was stopped before the move). */
 export const PowerOnParams = v.object({ power_on: v.boolean() });
@@ -11,6 +11,11 @@ export const PreLiveMigrationParams = v.object({ block_migration: v.boolean() })
 export const LiveMigrationParams = v.object({
   dest_host: v.pipe(v.string(), v.minLength(1)),
   block_migration: v.boolean(),
+});
+
+/** cache_images: the images to put into the host's cache (the API checked they exist). */
+export const CacheImagesParams = v.object({
+  image_ids: v.pipe(v.array(v.pipe(v.string(), v.minLength(1))), v.minLength(1)),
 });
 
 export class InvalidCommandParams extends Error {

@@ -7,6 +7,7 @@ import type { WorkflowName } from '../workflows/index.ts';
 export const DEPLOYED_WORKFLOWS = [
   'archive-deleted-rows',
   'boot-server',
+  'cache-images',
   'delete-server',
   'migrate-server',
   'server-action',

@@ -10,7 +10,7 @@ import * as tables from './tables/index.ts';
 // Which rows go (the rule):
 //   * a row is archived when it was soft-deleted before the cut-off (`deleted <> 0 AND deleted_at < before`),
 //     or when the row it belongs to is archived (`belongsTo`, recursively): an instance takes its actions,
-//     their events, its faults and migrations with it, although those rows are typically never
+//     their events, its faults, tags and migrations with it, although those rows are typically never
 //     soft-deleted themselves. They are the deleted instance's history, not live data.
 //   * any other row with `deleted = 0` stays: a live row is never archived.
 //   * a row leaves only once nothing that belongs to it is left in the live table, and nothing that
@@ -49,6 +49,11 @@ export const ARCHIVE_PLAN: readonly ArchivedTable[] = [
     live: tables.instanceFaults,
     shadow: tables.shadowInstanceFaults,
     belongsTo: [tables.instanceFaults.instance_uuid, tables.instances.uuid],
+  },
+  {
+    live: tables.instanceTags,
+    shadow: tables.shadowInstanceTags,
+    belongsTo: [tables.instanceTags.instance_uuid, tables.instances.uuid],
   },
   {
     live: tables.migrations,

@@ -73,7 +73,24 @@ export interface SucceedState extends StateBase {
   Type: 'Succeed';
 }
 
-export type State = TaskState | ChoiceState | PassState | WaitState | FailState | SucceedState;
+/** Runs `ItemProcessor` once per item of the array at `ItemsPath`, at most `MaxConcurrency` at a time. */
+export interface MapState extends StateBase, Transition {
+  Type: 'Map';
+  ItemsPath?: string;
+  /** Each iteration's input, built from the state's input and `$$.Map.Item.Value`. */
+  ItemSelector?: Record<string, unknown>;
+  MaxConcurrency?: number;
+  ItemProcessor: {
+    ProcessorConfig?: { Mode: 'INLINE' };
+    StartAt: string;
+    States: Record<string, State>;
+  };
+  ResultPath?: string | null;
+  Retry?: RetryRule[];
+  Catch?: CatchRule[];
+}
+
+export type State = TaskState | ChoiceState | PassState | WaitState | FailState | SucceedState | MapState;
 
 export interface StateMachineDefinition {
   Comment: string;

@@ -1,6 +1,7 @@
 import { archiveDeletedRows } from './archive-deleted-rows.ts';
 import type { StateMachineDefinition, WorkflowRefs } from './asl.ts';
 import { bootServer } from './boot-server.ts';
+import { cacheImages } from './cache-images.ts';
 import { deleteServer } from './delete-server.ts';
 import { migrateServer } from './migrate-server.ts';
 import { serverAction } from './server-action.ts';
@@ -9,6 +10,7 @@ import { serverAction } from './server-action.ts';
 export const WORKFLOWS = {
   'archive-deleted-rows': archiveDeletedRows,
   'boot-server': bootServer,
+  'cache-images': cacheImages,
   'delete-server': deleteServer,
   'migrate-server': migrateServer,
   'server-action': serverAction,

@@ -18,7 +18,8 @@ import {
 //                  (dest) → Settle (VERIFY_RESIZE) → [wait the confirm window → AutoConfirm] → Confirm
 //   live:          Schedule → pre_live_migration (dest) → live_migration (source) →
 //                  post_live_migration_at_destination (dest) → Settle → terminate (source) → Complete
-//   evacuate:      Schedule → spawn (dest; the source is down) → Settle → Complete
+//   evacuate:      Schedule → spawn (dest; the source is down) → [power_off (dest), compute 2.95] →
+//                  Settle → Complete
 //   confirm:       Confirm → terminate (source) → Complete
 //   revert:        Revert → terminate (dest) → RevertOnSource → finish_revert_resize (source) → Complete
 //
@@ -93,7 +94,18 @@ export function migrateServer(refs: WorkflowRefs): StateMachineDefinition {
         heartbeatSeconds: timing.heartbeatSeconds,
       }),
       FinishOnDestination: moveStep('migration.finish_destination', 'CompleteOnDestination?'),
-      ...onHostIfPlanned('CompleteOnDestination', 'Settle'),
+      ...onHostIfPlanned('CompleteOnDestination', 'StopOnDestination?'),
+      // An evacuated server asked to end stopped: its guest is powered off before the move settles.
+      'StopOnDestination?': {
+        Type: 'Choice',
+        Choices: [{ Variable: '$.plan.stop_command', IsNull: true, Next: 'Settle' }],
+        Default: 'StopOnDestination',
+      },
+      StopOnDestination: hostCommand('$.plan.stop_command', commandTiming, {
+        ResultPath: '$.result',
+        Catch: TO_ROLLBACK,
+        Next: 'Settle',
+      }),
       // The guest runs on the destination: VERIFY_RESIZE for a resize, else plan the source's cleanup.
       Settle: moveStep('migration.settle', 'AwaitsConfirmation'),
       AwaitsConfirmation: {

@@ -91,6 +91,11 @@ export interface VirtDriver {
   ): Promise<void>;
   /** On a live migration's destination: the incoming guest takes over and runs. */
   postLiveMigrationAtDestination(instance: InstanceData): Promise<DriverInstance>;
+  /**
+   * Puts the image into the host's base-image cache, so a later boot from it need not download it:
+   * true when it was downloaded now, false when it was already there.
+   */
+  cacheImage(imageId: string): Promise<boolean>;
   listInstances(): Promise<DriverInstance[]>;
   hostResources(): HostResources;
   metrics(): Promise<HostMetric[]>;

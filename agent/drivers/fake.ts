@@ -25,8 +25,9 @@ import {
 
 // Operations are named after the commands that trigger them, so an operator configuring latency or
 // failures speaks the same words as the workflow that sends the commands. Every command the agent runs
-// is exactly one driver operation (terminate is destroy(), the power commands are power()), so the
-// operations are the command list itself and a new command gets its knobs without being listed here.
+// is one driver operation (terminate is destroy(), the power commands are power(); cache_images is
+// cacheImage() once per image, so its knobs act per image), so the operations are the command list
+// itself and a new command gets its knobs without being listed here.
 export const FAKE_OPERATIONS = COMPUTE_COMMAND_NAMES;
 export type FakeOperation = ComputeCommandName;
 
@@ -61,11 +62,20 @@ const StoredInstance = v.object({
   root_gb: v.number(),
   power_state: v.picklist(Object.values(POWER_STATE)),
 });
-const FakeState = v.object({ instances: v.array(StoredInstance) });
+// `images` is the host's base-image cache; state files from before it existed have none.
+const FakeState = v.object({
+  instances: v.array(StoredInstance),
+  images: v.optional(v.array(v.string()), []),
+});
+
+interface LoadedState {
+  instances: Map<string, DriverInstance>;
+  images: Set<string>;
+}
 
 export class FakeDriver implements VirtDriver {
   private readonly statePath: string;
-  private instances: Promise<Map<string, DriverInstance>> | undefined;
+  private state: Promise<LoadedState> | undefined;
   // Writes are serialised so that concurrent operations cannot rename an older snapshot over a newer one.
   private persistQueue: Promise<void> = Promise.resolve();
 
@@ -150,7 +160,7 @@ export class FakeDriver implements VirtDriver {
       monitor.progress(Math.floor((elapsed * 100) / latency));
       await delay(Math.min(CONTROL_CHECK_MS, latency - elapsed));
     }
-    this.injectFailure('live_migration', instance.uuid);
+    this.injectFailure('live_migration', `instance ${instance.uuid}`);
     monitor.progress(100);
   }
 
@@ -158,6 +168,20 @@ export class FakeDriver implements VirtDriver {
     await this.simulate('post_live_migration_at_destination', instance.uuid);
     const existing = await this.existing(instance.uuid);
     return this.store({ ...existing, power_state: POWER_STATE.RUNNING });
+  }
+
+  async cacheImage(imageId: string): Promise<boolean> {
+    await this.simulateOn('cache_images', `image ${imageId}`);
+    const { images } = await this.loadState();
+    if (images.has(imageId)) return false;
+    images.add(imageId);
+    try {
+      await this.persist();
+    } catch (error) {
+      images.delete(imageId);
+      throw error;
+    }
+    return true;
   }
 
   async listInstances(): Promise<DriverInstance[]> {
@@ -185,17 +209,22 @@ export class FakeDriver implements VirtDriver {
     ];
   }
 
-  private async simulate(operation: FakeOperation, instanceUuid: string): Promise<void> {
-    const latency = this.options.latencyMs?.[operation] ?? 0;
-    if (latency > 0) await delay(latency);
-    this.injectFailure(operation, instanceUuid);
+  private simulate(operation: FakeOperation, instanceUuid: string): Promise<void> {
+    return this.simulateOn(operation, `instance ${instanceUuid}`);
   }
 
-  private injectFailure(operation: FakeOperation, instanceUuid: string): void {
+  /** `subject` is what the operation acts on, as an injected failure names it. */
+  private async simulateOn(operation: FakeOperation, subject: string): Promise<void> {
+    const latency = this.options.latencyMs?.[operation] ?? 0;
+    if (latency > 0) await delay(latency);
+    this.injectFailure(operation, subject);
+  }
+
+  private injectFailure(operation: FakeOperation, subject: string): void {
     const probability = this.options.failureProbability?.[operation] ?? 0;
     const random = this.options.random ?? Math.random;
     if (probability > 0 && random() < probability) {
-      throw new FakeInjectedFailure(`Injected ${operation} failure for instance ${instanceUuid}`);
+      throw new FakeInjectedFailure(`Injected ${operation} failure for ${subject}`);
     }
   }
 
@@ -233,17 +262,25 @@ export class FakeDriver implements VirtDriver {
     }
   }
 
-  private loadInstances(): Promise<Map<string, DriverInstance>> {
-    this.instances ??= readJsonState(this.statePath, FakeState, { instances: [] }).then(
-      (state) => new Map(state.instances.map((instance) => [instance.uuid, instance])),
-    );
-    return this.instances;
+  private loadState(): Promise<LoadedState> {
+    this.state ??= readJsonState(this.statePath, FakeState, { instances: [], images: [] }).then((stored) => ({
+      instances: new Map(stored.instances.map((instance) => [instance.uuid, instance])),
+      images: new Set(stored.images),
+    }));
+    return this.state;
+  }
+
+  private async loadInstances(): Promise<Map<string, DriverInstance>> {
+    return (await this.loadState()).instances;
   }
 
   private persist(): Promise<void> {
     const write = this.persistQueue.then(async () => {
-      const instances = await this.loadInstances();
-      await writeJsonStateAtomically(this.statePath, { instances: [...instances.values()] });
+      const { instances, images } = await this.loadState();
+      await writeJsonStateAtomically(this.statePath, {
+        instances: [...instances.values()],
+        images: [...images],
+      });
     });
     this.persistQueue = write.catch(() => undefined);
     return write;

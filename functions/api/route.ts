@@ -1,5 +1,6 @@
 import type { Context, Hono } from 'hono';
 import type * as v from 'valibot';
+import { NotFound } from '../shared/errors.ts';
 import type { AppEnv } from './context.ts';
 import { authenticate } from './middleware/auth.ts';
 import { readJson, readQuery } from './middleware/validate.ts';
@@ -23,6 +24,11 @@ export interface RouteSpec<
   auth?: 'token' | 'none';
   body?: TBody;
   query?: TQuery;
+  /**
+   * On the v2.1 face: the first microversion (its minor number) at which the route exists. Below it
+   * the route answers 404 before its body is read, as Nova's version-gated routes do.
+   */
+  since?: number;
   /** Success status → what the response holds. */
   responses: Record<number, string>;
   handler(
@@ -49,6 +55,9 @@ export function mountRoutes(
   for (const spec of routes) {
     const handler = async (c: Context<AppEnv>) => {
       guard(c);
+      if (spec.since !== undefined && c.var.microversion < spec.since) {
+        throw new NotFound('The resource could not be found.');
+      }
       const body = spec.body ? await readJson(c, spec.body) : undefined;
       const query = spec.query ? readQuery(c, spec.query) : c.req.query();
       return spec.handler(c, { body, query });

@@ -28,6 +28,10 @@ async function currentActionId(db: PrimaryDb, instanceUuid: string): Promise<num
   return action?.id;
 }
 
+/** The fault message a failed event shows (compute 2.84), cut as Nova cuts an instance fault's message. */
+const DETAILS_LENGTH = 255;
+
+/** Records one step of the instance's current action; a failed one keeps its message as its details. */
 export async function recordEvent(
   db: PrimaryDb,
   instanceUuid: string,
@@ -44,6 +48,7 @@ export async function recordEvent(
     result: event.result,
     host: event.host ?? null,
     traceback: event.traceback ?? null,
+    details: event.result === 'Error' ? (event.traceback?.slice(0, DETAILS_LENGTH) ?? null) : null,
     created_at: now,
   });
 }

@@ -3,7 +3,7 @@ import { finishAction, recordEvent } from '../compute/instance-actions.ts';
 import { failInstance } from '../compute/instance-faults.ts';
 import { transitionInstance } from '../compute/instance-states.ts';
 import { releaseClaims, scheduleAndClaim } from '../scheduler/claims.ts';
-import { requestSpecFor } from '../scheduler/spec-from-instance.ts';
+import { bootDestination, requestSpecFor } from '../scheduler/spec-from-instance.ts';
 import { StateConflict } from '../shared/errors.ts';
 import type { ConductorContext } from './context.ts';
 import { loadHostService, loadLiveInstance, type PreparedCommand, prepareCommand } from './host-commands.ts';
@@ -24,7 +24,11 @@ export async function schedule(ctx: ConductorContext, input: unknown): Promise<P
   // Until the server is placed, availability_zone holds the zone its request named (servers.ts writes
   // it there); placing it keeps that in requested_availability_zone, for its moves.
   const requestedZone = instance.requested_availability_zone ?? instance.availability_zone;
-  const spec = { ...(await requestSpecFor(ctx.db, instance)), availability_zone: requestedZone };
+  const spec = {
+    ...(await requestSpecFor(ctx.db, instance)),
+    availability_zone: requestedZone,
+    requested_destination: bootDestination(instance),
+  };
   const placement = await scheduleAndClaim(ctx.db, spec, {
     now: new Date(),
     serviceDownTimeSeconds: ctx.config.SERVICE_DOWN_TIME_SECONDS,

@@ -47,6 +47,14 @@ export const MoveOptions = v.optional(
     block_migration: v.optional(v.boolean(), false),
     disk_over_commit: v.optional(v.boolean(), false),
     on_shared_storage: v.optional(v.boolean(), false),
+    /**
+     * Whether the host the request named (the migration's dest_compute) is forced: taken if it is up
+     * and has room, as Havana and Nova before compute 2.29/2.30 took any named host, and so what a
+     * move started without this option did. Otherwise the scheduler's policy must accept it too.
+     */
+    force_host: v.optional(v.boolean(), true),
+    /** An evacuated server ends stopped on its new host (compute 2.95) instead of running. */
+    stop_on_destination: v.optional(v.boolean(), false),
   }),
   {},
 );

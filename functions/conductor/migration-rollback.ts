@@ -123,7 +123,10 @@ export async function rollback(ctx: ConductorContext, input: unknown): Promise<M
   // The instance's part ends here, with its task state: an action asked of it during the cleanup
   // below is another action, which must not be the one marked finished.
   await finishAction(ctx.db, instance.uuid, error.Error === 'MigrationCancelled' ? 'Cancelled' : 'Error');
-  if (outcome.cleanup === 'destination' && migration.dest_compute) {
+  // A destination the schedule step did not record (no dest_node: only the host the request named)
+  // was never sent anything, so it has nothing to drop; asking a host that is down would only delay
+  // the migration's end by the command's timeout.
+  if (outcome.cleanup === 'destination' && migration.dest_compute && migration.dest_node) {
     const [current] = await ctx.db
       .select({ host: instances.host })
       .from(instances)

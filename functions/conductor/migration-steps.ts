@@ -12,7 +12,7 @@ import type { HostState, RequestSpec } from '../scheduler/request-spec.ts';
 import { requestSpecFor } from '../scheduler/spec-from-instance.ts';
 import { BadRequest, Conflict, ServiceUnavailable, StateConflict } from '../shared/errors.ts';
 import type { ConductorContext } from './context.ts';
-import { loadHostService } from './host-commands.ts';
+import { loadHostService, type PreparedCommand } from './host-commands.ts';
 import {
   destinationSide,
   keepOnlyCurrentClaim,
@@ -85,20 +85,26 @@ function liveIncompatibility(source: Node | undefined, dest: HostState): string 
 const LIVE_DESTINATION_TRIES = 5;
 
 /**
- * Selects and claims the destination: the admin's host (still filtered and claimed), else the
- * scheduler's choice. A live migration needs a hypervisor that can take the guest from the source; the
- * admin's host that cannot is refused, while a host the scheduler chose that cannot is let go and the
- * scheduler asked again without it (Nova's LiveMigrationTask._find_destination).
+ * Selects and claims the destination: the admin's host, forced (up with room is enough) or checked by
+ * the scheduler's policy like any candidate, else the scheduler's choice. A live migration needs a
+ * hypervisor that can take the guest from the source; the admin's host that cannot is refused, while a
+ * host the scheduler chose that cannot is let go and the scheduler asked again without it (Nova's
+ * LiveMigrationTask._find_destination).
  */
 async function claimDestination(
   ctx: ConductorContext,
   move: Move,
   spec: RequestSpec,
   now: Date,
+  forceHost: boolean,
 ): Promise<Placement> {
   const { migration, instance, kind } = move;
-  const forcedHost = migration.dest_compute;
-  const options = { forcedHost, now, serviceDownTimeSeconds: ctx.config.SERVICE_DOWN_TIME_SECONDS };
+  const named = migration.dest_compute;
+  const options = {
+    ...(forceHost ? { forcedHost: named } : { requestedHost: named }),
+    now,
+    serviceDownTimeSeconds: ctx.config.SERVICE_DOWN_TIME_SECONDS,
+  };
   const source = kind === 'live' ? await sourceNode(ctx, move) : undefined;
   let ignoreHosts = spec.ignore_hosts;
   for (let tries = 1; ; tries++) {
@@ -106,7 +112,7 @@ async function claimDestination(
     const refusal = liveIncompatibility(source, placement.host);
     if (refusal === null) return placement;
     // The claim just made goes with the rollback when the move gives up.
-    if (forcedHost || tries >= LIVE_DESTINATION_TRIES) throw new BadRequest(refusal);
+    if (named || tries >= LIVE_DESTINATION_TRIES) throw new BadRequest(refusal);
     await releaseClaims(ctx.db, instance.uuid, placement.host.id);
     await recordEvent(ctx.db, instance.uuid, {
       event: 'conductor_select_destination',
@@ -147,7 +153,7 @@ export async function schedule(ctx: ConductorContext, input: unknown): Promise<M
     // In a fleet mid-upgrade, only a host whose agent runs this move's commands can receive it.
     required_commands: [...moveCommands(migration.migration_type, 'destination')],
   };
-  const dest = (await claimDestination(ctx, move, spec, now)).host;
+  const dest = (await claimDestination(ctx, move, spec, now, options.force_host)).host;
   await ctx.db
     .update(migrations)
     .set({
@@ -204,9 +210,18 @@ export async function startSource(ctx: ConductorContext, input: unknown): Promis
   return noCommand();
 }
 
-/** migration.finish_destination: the destination takes over (finish_resize, post live migration, rebuild). */
-export async function finishDestination(ctx: ConductorContext, input: unknown): Promise<MovePlan> {
-  const { migration_id } = v.parse(MoveInput, input);
+export interface FinishPlan extends MovePlan {
+  /** A command that powers the guest off on the destination once `command` is done, or null. */
+  stop_command: PreparedCommand | null;
+}
+
+/**
+ * migration.finish_destination: the destination takes over (finish_resize, post live migration,
+ * rebuild). An evacuated server asked to end stopped is also powered off there once rebuilt, before
+ * the move settles (Nova's rebuild stops it right after the spawn).
+ */
+export async function finishDestination(ctx: ConductorContext, input: unknown): Promise<FinishPlan> {
+  const { migration_id, options } = v.parse(MoveInput, input);
   const move = await loadMove(ctx.db, migration_id);
   const { migration, instance, kind } = move;
   await transitionMigration(ctx.db, migration_id, 'source_done');
@@ -221,10 +236,21 @@ export async function finishDestination(ctx: ConductorContext, input: unknown): 
       'resize_source_done',
       await locationOf(ctx.db, { host: dest, node: migration.dest_node }),
     );
-    return planCommand(ctx, 'finish_resize', atDest, dest, { power_on: powerOn });
+    return {
+      ...(await planCommand(ctx, 'finish_resize', atDest, dest, { power_on: powerOn })),
+      stop_command: null,
+    };
   }
-  if (kind === 'live') return planCommand(ctx, 'post_live_migration_at_destination', atDest, dest);
-  return planCommand(ctx, 'spawn', atDest, dest);
+  if (kind === 'live') {
+    return {
+      ...(await planCommand(ctx, 'post_live_migration_at_destination', atDest, dest)),
+      stop_command: null,
+    };
+  }
+  const stop = options.stop_on_destination
+    ? (await planCommand(ctx, 'power_off', atDest, dest)).command
+    : null;
+  return { ...(await planCommand(ctx, 'spawn', atDest, dest)), stop_command: stop };
 }
 
 const HostResult = v.looseObject({ power_state: v.optional(v.number()) });
@@ -240,7 +266,7 @@ export interface SettlePlan extends MovePlan {
  * when the host comes back).
  */
 export async function settle(ctx: ConductorContext, input: unknown): Promise<SettlePlan> {
-  const { migration_id, result } = v.parse(MoveInput, input);
+  const { migration_id, options, result } = v.parse(MoveInput, input);
   const { power_state: powerState } = v.parse(HostResult, result);
   const move = await loadMove(ctx.db, migration_id);
   const { migration, instance, kind } = move;
@@ -267,7 +293,24 @@ export async function settle(ctx: ConductorContext, input: unknown): Promise<Set
     return { ...(await planCommand(ctx, 'terminate', sourceSide(move), source)), confirm_window_seconds: 0 };
   }
   await transitionInstance(ctx.db, instance.uuid, 'evacuated', { ...moved, launched_at: new Date() });
+  if (options.stop_on_destination) await recordStoppedAfterEvacuation(ctx, instance.uuid, dest);
   return { ...noCommand(), confirm_window_seconds: 0 };
+}
+
+/**
+ * The evacuated guest was powered off once rebuilt (compute 2.95): the server goes on from ACTIVE
+ * through the stop action's own two transitions, as Nova's rebuild stops it. A request that took the
+ * server over in between (a conflict) decides its state instead.
+ */
+async function recordStoppedAfterEvacuation(ctx: ConductorContext, uuid: string, host: string) {
+  try {
+    await transitionInstance(ctx.db, uuid, 'stop_requested');
+    await transitionInstance(ctx.db, uuid, 'stopped');
+  } catch (conflict) {
+    if (conflict instanceof StateConflict) return;
+    throw conflict;
+  }
+  await recordEvent(ctx.db, uuid, { event: 'compute_stop_instance', result: 'Success', host });
 }
 
 /** The source's cleanup once a resize is confirmed (through the API or by the window). */

@@ -2,6 +2,7 @@ import * as v from 'valibot';
 import { selectStep } from '../scheduler/select-step.ts';
 import * as archive from './archive-steps.ts';
 import * as boot from './boot-steps.ts';
+import * as cacheImages from './cache-images-steps.ts';
 import type { ConductorContext } from './context.ts';
 import * as remove from './delete-steps.ts';
 import * as migrationRollback from './migration-rollback.ts';
@@ -17,6 +18,10 @@ export const CONDUCTOR_STEPS = {
   'boot.schedule': boot.schedule,
   'boot.finish': boot.finish,
   'boot.fail': boot.fail,
+  'cache-images.plan': cacheImages.plan,
+  'cache-images.host_cached': cacheImages.hostCached,
+  'cache-images.host_failed': cacheImages.hostFailed,
+  'cache-images.report': cacheImages.report,
   'delete.prepare': remove.prepare,
   'delete.finish': remove.finish,
   'delete.fail': remove.fail,

@@ -10,13 +10,18 @@ import {
   scheduleAndClaim,
 } from './claims.ts';
 import { selectHosts } from './host-query.ts';
-import { DEFAULT_SETTINGS, type PolicyChoice } from './policies.ts';
+import { choosePolicy, DEFAULT_SETTINGS, loadActivePolicies, type PolicyChoice } from './policies.ts';
 import type { RequestSpec } from './request-spec.ts';
 import { type SelectOptions, selectDestinations, summariseRejections } from './select-destinations.ts';
 
 export interface MoveClaimOptions extends Pick<SelectOptions, 'now' | 'serviceDownTimeSeconds'> {
   /** The host an admin chose: not ranked and exempt from placement rules, but it must be up and have room. */
   forcedHost?: string | null;
+  /**
+   * The host an admin asked for without forcing it (Nova's requested destination): the policy that
+   * would decide the move must accept it like any candidate, placement rules included.
+   */
+  requestedHost?: string | null;
 }
 
 /** How a forced host is checked (the source stays excluded: a move's ignore_hosts always apply). */
@@ -33,9 +38,9 @@ const FORCED_HOST: PolicyChoice = {
   chosenBy: 'forced host',
 };
 
-// A forced host can only lose its claim to concurrent claims that filled it; a few tries tell that
+// A named host can only lose its claim to concurrent claims that filled it; a few tries tell that
 // apart from a generation bump by an unrelated release.
-const FORCED_CLAIM_ATTEMPTS = 3;
+const NAMED_HOST_CLAIM_ATTEMPTS = 3;
 
 /**
  * Decides and claims the destination of a move (cold migrate, resize, live migrate, evacuate). The
@@ -48,14 +53,20 @@ export async function claimForMove(
   spec: RequestSpec,
   options: MoveClaimOptions,
 ): Promise<Placement> {
-  if (!options.forcedHost) return scheduleAndClaim(db, spec, options);
-  return claimForcedHost(db, spec, options.forcedHost, options);
+  if (options.forcedHost) return claimNamedHost(db, spec, options.forcedHost, FORCED_HOST, options);
+  if (options.requestedHost) {
+    const choice = choosePolicy(await loadActivePolicies(db), spec);
+    return claimNamedHost(db, spec, options.requestedHost, choice, options);
+  }
+  return scheduleAndClaim(db, spec, options);
 }
 
-async function claimForcedHost(
+/** Claims a node of `host` if `choice`'s policy lets it take the request: the host is not ranked. */
+async function claimNamedHost(
   db: PrimaryDb,
   spec: RequestSpec,
   host: string,
+  choice: PolicyChoice,
   options: MoveClaimOptions,
 ): Promise<Placement> {
   if (spec.ignore_hosts.includes(host)) {
@@ -73,14 +84,14 @@ async function claimForcedHost(
   try {
     if (nodes.length === 0) throw new NoValidHost(`No valid host was found: compute host ${host} is unknown`);
     const claimed = nodes.find((node) => held.some((claim) => claim.node === node.id));
-    if (claimed) return { host: claimed, ...FORCED_HOST, attempts: 0 };
+    if (claimed) return { host: claimed, ...choice, attempts: 0 };
     const reasons: string[] = [];
     let attempts = 0;
     for (const node of nodes) {
-      for (let attempt = 1; attempt <= FORCED_CLAIM_ATTEMPTS; attempt++) {
+      for (let attempt = 1; attempt <= NAMED_HOST_CLAIM_ATTEMPTS; attempt++) {
         const decision = await selectDestinations(db, spec, {
           ...options,
-          policy: FORCED_HOST,
+          policy: choice,
           limit: 1,
           nodeId: node.id,
         });
@@ -88,7 +99,7 @@ async function claimForcedHost(
         if (!destination) {
           const explained = await selectDestinations(db, spec, {
             ...options,
-            policy: FORCED_HOST,
+            policy: choice,
             limit: 1,
             nodeId: node.id,
             explain: true,
@@ -97,16 +108,16 @@ async function claimForcedHost(
           break;
         }
         attempts++;
-        const outcome = await claimHost(db, spec, claimId, destination.host, FORCED_HOST, options);
+        const outcome = await claimHost(db, spec, claimId, destination.host, choice, options);
         if (outcome === 'claimed') {
           placed = true;
-          return { host: destination.host, ...FORCED_HOST, attempts };
+          return { host: destination.host, ...choice, attempts };
         }
       }
     }
     if (reasons.length === 0) reasons.push(`${attempts} claim attempts found it taken meanwhile.`);
     throw new NoValidHost(
-      `No valid host was found: the requested host ${host} cannot take the server. ${reasons.join(' ')}`,
+      `No valid host was found (policy ${choice.policy.name}): the requested host ${host} cannot take the server. ${reasons.join(' ')}`,
     );
   } finally {
     if (!placed) await dropPendingClaim(db, claimId);

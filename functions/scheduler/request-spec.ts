@@ -24,6 +24,19 @@ export const RequestSpecSchema = v.object({
   ignore_hosts: v.optional(v.array(Name), []),
   /** Host commands the chosen host's agent must run (a move's, during a rolling upgrade); none for a boot. */
   required_commands: v.optional(v.array(Name)),
+  /**
+   * The host and/or node a boot named (compute 2.74): candidates are only those, every filter still
+   * applies. A boot's alone: a move of the server is as free as any other's.
+   */
+  requested_destination: v.optional(
+    v.pipe(
+      v.strictObject({ host: v.optional(Name), node: v.optional(Name) }),
+      v.check(
+        (destination) => destination.host !== undefined || destination.node !== undefined,
+        'requested_destination names a host, a node or both',
+      ),
+    ),
+  ),
   /** How many instances the request places; each gets its own destination. */
   num_instances: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1000)), 1),
 });

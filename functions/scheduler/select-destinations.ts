@@ -3,6 +3,7 @@ import { computeNodes } from '../../schema/tables/index.ts';
 import { agentCommandsFilter } from './filters/agent-commands.ts';
 import type { FilterContext, HostFilter } from './filters/filter.ts';
 import { FILTERS_BY_NAME } from './filters/index.ts';
+import { requestedDestinationFilter, requestedDestinationFirst } from './filters/requested-destination.ts';
 import { retryFilter } from './filters/retry.ts';
 import { type FactKind, type HostFacts, loadHostFacts, type Reader } from './host-facts.ts';
 import { type RequestProbe, selectHosts, selectHostsWithProbe } from './host-query.ts';
@@ -81,8 +82,10 @@ function pipeline(policy: Policy, options: SelectOptions): Pipeline {
     // Hosts to ignore are never candidates, whatever the policy (Nova's host manager dropped them before
     // any filter ran): a move must leave its source. Nor is a host whose agent cannot run the request's
     // commands: no policy can make it carry them out. That one is asked last, so a host another filter
-    // rejects is explained by the policy's reason (its zone, its room) rather than by its agent.
+    // rejects is explained by the policy's reason (its zone, its room) rather than by its agent. The
+    // requested destination is asked first: a host a boot did not name is rejected for that alone.
     filters: [
+      requestedDestinationFilter,
       ...(policy.filters.includes(retryFilter.name) ? [] : [retryFilter]),
       ...policy.filters.flatMap((name) => FILTERS_BY_NAME.get(name) ?? []),
       ...(policy.filters.includes(agentCommandsFilter.name) ? [] : [agentCommandsFilter]),
@@ -138,7 +141,7 @@ async function explain(
 ): Promise<{ rejections: Rejection[]; truncated: boolean }> {
   const rows = await selectHosts(db, {
     where: nodeId === undefined ? undefined : eq(computeNodes.id, nodeId),
-    orderBy: [asc(computeNodes.id)],
+    orderBy: [...requestedDestinationFirst(spec), asc(computeNodes.id)],
     limit: EXPLAIN_LIMIT + 1,
   });
   const hosts = rows.slice(0, EXPLAIN_LIMIT);
@@ -149,10 +152,10 @@ async function explain(
 
 /**
  * Ranks the hosts that can take `spec`, best first, under the policy its criteria select. The filters
- * that SQL can answer (liveness, zone, capacity with aggregate ratios, dedication, tenancy, retry) are
- * conditions of the candidate query, so hosts that cannot pass are never loaded; the rest run in
- * memory on bounded windows. Reads go to whatever `db` is: the primary for a decision that leads to a
- * claim, the open transaction for a claim re-validating its host.
+ * that SQL can answer (requested destination, liveness, zone, capacity with aggregate ratios, dedication,
+ * tenancy, retry) are conditions of the candidate query, so hosts that cannot pass are never loaded;
+ * the rest run in memory on bounded windows. Reads go to whatever `db` is: the primary for a decision
+ * that leads to a claim, the open transaction for a claim re-validating its host.
  */
 export async function selectDestinations(
   db: Reader,

@@ -45,3 +45,15 @@ export async function requestSpecFor(
     num_instances: 1,
   };
 }
+
+/**
+ * The host and node the create request named (compute 2.74), for the boot's spec alone: Nova keeps
+ * them to the boot, and a later move of the server is as free as any other's (requestSpecFor leaves
+ * them out).
+ */
+export function bootDestination(
+  instance: Pick<typeof instances.$inferSelect, 'requested_host' | 'requested_node'>,
+): RequestSpec['requested_destination'] {
+  if (instance.requested_host === null && instance.requested_node === null) return undefined;
+  return { host: instance.requested_host ?? undefined, node: instance.requested_node ?? undefined };
+}

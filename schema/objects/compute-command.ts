@@ -28,8 +28,22 @@ export const COMPUTE_COMMAND_NAMES = [
   'pre_live_migration',
   'live_migration',
   'post_live_migration_at_destination',
+  // Image pre-cache (compute 2.81): a host-level command.
+  'cache_images',
 ] as const;
 export type ComputeCommandName = (typeof COMPUTE_COMMAND_NAMES)[number];
+
+/**
+ * Commands addressed to a host rather than to one of its instances: their `instance` is `{}` and the
+ * agent decodes none.
+ */
+export const HOST_COMMAND_NAMES = ['cache_images'] as const satisfies readonly ComputeCommandName[];
+export type HostCommandName = (typeof HOST_COMMAND_NAMES)[number];
+export type InstanceCommandName = Exclude<ComputeCommandName, HostCommandName>;
+
+export function isHostCommandName(name: string): name is HostCommandName {
+  return (HOST_COMMAND_NAMES as readonly string[]).includes(name);
+}
 
 /** Whether a host's agent runs `name`: as it reported at registration, or the legacy set if it reported none. */
 export function agentRunsCommand(supported: readonly string[] | null, name: string): boolean {
@@ -44,7 +58,10 @@ export const ComputeCommandMessage = v.object({
   command_id: v.pipe(v.string(), v.minLength(1)),
   name: v.picklist(COMPUTE_COMMAND_NAMES),
   host: v.string(),
-  /** A versioned-object primitive (schema/objects/instance.ts), backported to what the host understands. */
+  /**
+   * A versioned-object primitive (schema/objects/instance.ts), backported to what the host understands;
+   * `{}` for a host-level command (HOST_COMMAND_NAMES).
+   */
   instance: v.record(v.string(), v.unknown()),
   params: CommandParams,
   task_token: v.pipe(v.string(), v.minLength(1)),
@@ -68,6 +85,17 @@ export const CommandResult = v.union([
   }),
 ]);
 export type CommandResult = v.InferOutput<typeof CommandResult>;
+
+/**
+ * What became of each image a cache_images command named (Nova's compute manager answers the same):
+ * downloaded now, already in the host's cache, or failed on that host.
+ */
+export const IMAGE_CACHE_STATUSES = ['cached', 'existing', 'error'] as const;
+export type ImageCacheStatus = (typeof IMAGE_CACHE_STATUSES)[number];
+export const CacheImagesOutput = v.object({
+  images: v.record(v.string(), v.picklist(IMAGE_CACHE_STATUSES)),
+});
+export type CacheImagesOutput = v.InferOutput<typeof CacheImagesOutput>;
 
 /** What an admin asked of an in-flight live migration (the migrations row's `control`). */
 export const MIGRATION_CONTROLS = ['cancel', 'force_complete'] as const;

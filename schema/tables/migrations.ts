@@ -11,7 +11,7 @@ export const migrations = mysqlTable(
   'migrations',
   {
     id: id(),
-    /** The v2.1 API's migration id from 2.59 on; the database draws it (migration 0021). */
+    /** The v2.1 API's migration id from 2.59 on; the database draws it (migration 0019). */
     uuid: varchar('uuid', { length: 36 }).notNull().default(sql`(uuid())`),
     instance_uuid: varchar('instance_uuid', { length: 36 }).notNull(),
     migration_type: varchar('migration_type', { length: 32 }).notNull(),
@@ -29,6 +29,9 @@ export const migrations = mysqlTable(
     new_flavor: json('new_flavor').$type<FlavorSnapshot>(),
     control: varchar('control', { length: 16 }).$type<MigrationControl>(),
     error_message: varchar('error_message', { length: 1024 }),
+    /** Who started the move (compute 2.80); null on rows written before it was recorded (migration 0022). */
+    user_id: varchar('user_id', { length: 64 }),
+    project_id: varchar('project_id', { length: 64 }),
     ...timestamps,
     ...softDelete,
   },

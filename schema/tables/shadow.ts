@@ -12,7 +12,13 @@ import { aggregateHosts, aggregateMetadata, aggregates } from './aggregates.ts';
 import { computeNodes } from './compute-nodes.ts';
 import { flavorExtraSpecs, flavorProjects, flavors } from './flavors.ts';
 import { images } from './images.ts';
-import { instanceActionEvents, instanceActions, instanceFaults, instances } from './instances.ts';
+import {
+  instanceActionEvents,
+  instanceActions,
+  instanceFaults,
+  instances,
+  instanceTags,
+} from './instances.ts';
 import { keyPairs } from './key-pairs.ts';
 import { migrations } from './migrations.ts';
 import { quotaClasses, quotas, quotaUsages } from './quotas.ts';
@@ -84,9 +90,10 @@ export function shadowTable<Live extends AnyMySqlTable>(
   return table as unknown as ShadowTable<Live>;
 }
 
-// Actions, faults and migrations name their instance by uuid, so the purge looks instances up by it.
+// Actions, faults, tags and migrations name their instance by uuid, so the purge looks instances up by it.
 export const shadowInstances = shadowTable(instances, 'uuid');
 export const shadowInstanceFaults = shadowTable(instanceFaults, 'instance_uuid');
+export const shadowInstanceTags = shadowTable(instanceTags, 'instance_uuid');
 export const shadowInstanceActions = shadowTable(instanceActions, 'instance_uuid');
 export const shadowInstanceActionEvents = shadowTable(instanceActionEvents, 'action_id');
 export const shadowMigrations = shadowTable(migrations, 'instance_uuid');

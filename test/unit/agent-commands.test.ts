@@ -13,7 +13,11 @@ import type { DriverInstance } from '../../agent/drivers/driver.ts';
 import { POWER_STATE } from '../../agent/drivers/driver.ts';
 import type { FakeDriverOptions } from '../../agent/drivers/fake.ts';
 import { FakeDriver } from '../../agent/drivers/fake.ts';
-import { COMPUTE_COMMAND_NAMES, type DeliveredCommand } from '../../schema/objects/compute-command.ts';
+import {
+  COMPUTE_COMMAND_NAMES,
+  type DeliveredCommand,
+  isHostCommandName,
+} from '../../schema/objects/compute-command.ts';
 import type { InstanceData } from '../../schema/objects/instance.ts';
 import { CURRENT_OBJECT_VERSIONS } from '../../schema/objects/registry.ts';
 
@@ -353,7 +357,7 @@ describe('ComputeAgent protocol handling', () => {
     expect(await resultOf(terminate)).toMatchObject({ status: 'succeeded' });
   });
 
-  it("fails every command it runs through that command's own fake failure knob", async () => {
+  it("fails every instance command it runs through that command's own fake failure knob", async () => {
     const uuid = randomUUID();
     // live_migration looks for its guest before the copy, and so before the injected failure.
     await fakeDriver().spawn(instanceData(uuid));
@@ -362,7 +366,9 @@ describe('ComputeAgent protocol handling', () => {
     });
     // Every command's params at once: each command reads its own and ignores the others.
     const params = { power_on: true, block_migration: false, dest_host: 'compute-2' };
-    const commands = COMPUTE_COMMAND_NAMES.map((name) => migrationCommand(name, uuid, params));
+    const commands = COMPUTE_COMMAND_NAMES.filter((name) => !isHostCommandName(name)).map((name) =>
+      migrationCommand(name, uuid, params),
+    );
     api.deliver(...commands);
 
     for (const delivered of commands) {
@@ -437,6 +443,65 @@ describe('ComputeAgent protocol handling', () => {
     const agent = new ComputeAgent(config, fakeDriver(), { log: () => undefined });
     await expect(agent.start()).rejects.toThrow(/403 forbidden: Bad host credential/);
     await agent.stop();
+  });
+});
+
+function cacheImages(params: Record<string, unknown>): DeliveredCommand {
+  return { command_id: randomUUID(), name: 'cache_images', instance: {}, params };
+}
+
+describe('ComputeAgent cache_images', () => {
+  it('caches the images with no instance, answering per image: cached now, or already there', async () => {
+    const first = await startAgent();
+    const [imageA, imageB] = [randomUUID(), randomUUID()];
+    const once = cacheImages({ image_ids: [imageA] });
+    api.deliver(once);
+    expect(await resultOf(once)).toEqual({ status: 'succeeded', output: { images: { [imageA]: 'cached' } } });
+
+    const twice = cacheImages({ image_ids: [imageA, imageB] });
+    api.deliver(twice);
+    expect(await resultOf(twice)).toEqual({
+      status: 'succeeded',
+      output: { images: { [imageA]: 'existing', [imageB]: 'cached' } },
+    });
+
+    // The cache is on disk, as a host's image cache survives a restart of its agent.
+    await first.stop();
+    await startAgent();
+    const again = cacheImages({ image_ids: [imageB] });
+    api.deliver(again);
+    expect(await resultOf(again)).toEqual({
+      status: 'succeeded',
+      output: { images: { [imageB]: 'existing' } },
+    });
+    expect(await instancesOnHost()).toEqual([]);
+  });
+
+  it('reports an image it could not cache as error, and still answers for the others', async () => {
+    await startAgent({ failureProbability: { cache_images: 1 } });
+    const image = randomUUID();
+    const failing = cacheImages({ image_ids: [image] });
+    api.deliver(failing);
+    expect(await resultOf(failing)).toEqual({
+      status: 'succeeded',
+      output: { images: { [image]: 'error' } },
+    });
+    expect(logs.some((line) => line.includes(`caching image ${image} failed (FakeInjectedFailure`))).toBe(
+      true,
+    );
+  });
+
+  it('answers InvalidCommandParams, naming the field, when no images are named', async () => {
+    await startAgent();
+    const empty = cacheImages({ image_ids: [] });
+    const missing = cacheImages({});
+    api.deliver(empty, missing);
+    for (const delivered of [empty, missing]) {
+      expect(await resultOf(delivered)).toMatchObject({
+        status: 'failed',
+        error: { type: 'InvalidCommandParams', message: expect.stringContaining('image_ids') },
+      });
+    }
   });
 });
 

@@ -143,6 +143,34 @@ describe('FakeDriver', () => {
     });
   });
 
+  it('keeps its image cache across a restart, telling a new image from one already cached', async () => {
+    const image = randomUUID();
+    const before = driver();
+    await expect(before.cacheImage(image)).resolves.toBe(true);
+    await expect(before.cacheImage(image)).resolves.toBe(false);
+    await expect(driver().cacheImage(image)).resolves.toBe(false);
+  });
+
+  it('reads a state file from before the image cache as an empty cache, its instances kept', async () => {
+    const kept = instance();
+    await driver().spawn(kept);
+    await writeFile(
+      join(stateDir, FAKE_STATE_FILE),
+      JSON.stringify({ instances: await driver().listInstances() }),
+    );
+    const restarted = driver();
+    expect(await uuids(restarted)).toEqual([kept.uuid]);
+    await expect(restarted.cacheImage(randomUUID())).resolves.toBe(true);
+  });
+
+  it('caches no image whose caching fails', async () => {
+    const image = randomUUID();
+    await expect(driver({ failureProbability: { cache_images: 1 } }).cacheImage(image)).rejects.toThrow(
+      `Injected cache_images failure for image ${image}`,
+    );
+    await expect(driver().cacheImage(image)).resolves.toBe(true);
+  });
+
   it('refuses to start from a corrupt state file instead of forgetting its instances', async () => {
     await writeFile(join(stateDir, FAKE_STATE_FILE), JSON.stringify({ instances: [{ uuid: 7 }] }));
     await expect(driver().listInstances()).rejects.toThrow(FAKE_STATE_FILE);

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
+import { SQS_SEND_AND_WAIT } from '../../workflows/asl.ts';
 import { WORKFLOW_NAMES, WORKFLOWS } from '../../workflows/index.ts';
 
 // asl-validator ships CommonJS without type declarations; this is the part of its API we use.
@@ -53,6 +54,31 @@ describe('workflow definitions', () => {
       ['Arguments', 'Output', 'Assign', 'Condition'].filter((field) => field in node),
     );
     expect(jsonataOnly).toEqual([]);
+  });
+
+  // A Map fans out over hosts: unbounded, it would have every host download at once; an uncaught
+  // host command would let one host's failure abort the others' work.
+  it('bound every Map and catch each host command inside it', () => {
+    const maps = WORKFLOW_NAMES.flatMap((workflow) =>
+      allStates(rendered(workflow).States as Record<string, LooseState>)
+        .filter((state) => state.Type === 'Map')
+        .map((state) => ({ workflow, state })),
+    );
+    expect(maps.map(({ workflow }) => workflow)).toContain('cache-images');
+    for (const { workflow, state } of maps) {
+      expect(state.MaxConcurrency, workflow).toBeGreaterThan(0);
+      const processor = state.ItemProcessor as { States: Record<string, LooseState> };
+      const hostCommands = Object.values(processor.States).filter(
+        (inner) => inner.Resource === SQS_SEND_AND_WAIT,
+      );
+      expect(hostCommands.length, workflow).toBeGreaterThan(0);
+      for (const command of hostCommands) {
+        const caught = ((command.Catch ?? []) as { ErrorEquals: string[] }[]).flatMap(
+          (rule) => rule.ErrorEquals,
+        );
+        expect(caught, workflow).toContain('States.ALL');
+      }
+    }
   });
 
   it('are checked by a validator that rejects a transition to a missing state', () => {

@@ -3,7 +3,6 @@ import type * as v from 'valibot';
 import type { AppEnv } from '../context.ts';
 import { parseOrBadRequest } from '../middleware/validate.ts';
 import { type HttpMethod, type Route, route } from '../route.ts';
-import { requireMicroversion } from './microversion.ts';
 
 /** One microversion an extension's v2.1 face implements: what changed, on which of its routes. */
 export interface MicroversionChange {
@@ -71,9 +70,9 @@ export function translatedRoute<TBody extends v.GenericSchema | undefined = unde
     path: spec.path,
     summary: spec.summary,
     body: spec.body,
+    since: spec.since,
     responses: spec.responses,
     handler: async (c, { body }) => {
-      if (spec.since) requireMicroversion(c, spec.since);
       const v3Body = spec.request ? spec.request(c, body as never) : body;
       const target = spec.target;
       const targetBody = target.body ? parseOrBadRequest(target.body, v3Body) : undefined;

@@ -11,7 +11,7 @@ import { route } from '../route.ts';
 import { defineFace, translatedRoute, v3Route } from './face.ts';
 import { NovaBoolean } from './flavor-query.ts';
 import { flavorViews } from './flavor-view.ts';
-import { atLeast, requireMicroversion } from './microversion.ts';
+import { atLeast } from './microversion.ts';
 
 // Nova's flavor create (admin) with v2.1's names: `OS-FLV-EXT-DATA:ephemeral` for the ephemeral disk,
 // sizes as integers or digit strings, and from 2.55 a `description`. PUT /flavors/{id} (2.55, admin)
@@ -145,9 +145,9 @@ export const flavorManageFace = defineFace({
       method: 'put',
       path: '/v2.1/flavors/:flavor_id',
       summary: "Replace a flavor's description (admin; from 2.55)",
+      since: 55,
       responses: { 200: 'flavor', 404: 'no such flavor, or below 2.55' },
       handler: async (c) => {
-        requireMicroversion(c, 55);
         authorize(c.var.caller, 'compute_extension:flavor-manage');
         const { flavor: update } = await readJson(c, UpdateFlavor);
         const flavorId = c.req.param('flavor_id') ?? '';

@@ -1,15 +1,23 @@
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { and, eq } from 'drizzle-orm';
 import type { Context } from 'hono';
 import * as v from 'valibot';
+import { aggregates } from '../../../schema/tables/index.ts';
+import { stateMachineArn } from '../../shared/aws.ts';
+import { BadRequest, NotFound, ServiceUnavailable } from '../../shared/errors.ts';
 import type { AppEnv } from '../context.ts';
+import { findImage } from '../glance/images.ts';
 import { aggregatesExtension } from '../nova/os-aggregates.ts';
+import { authorize } from '../policy.ts';
+import { route } from '../route.ts';
 import { defineFace, translatedRoute, v3Route } from './face.ts';
 import { atLeast } from './microversion.ts';
 import { novaTime, novaTimeOrNull } from './os-services-kit.ts';
 
 // os-aggregates (clients-and-microversions.md §4.1): v3's aggregates under v2.1's statuses. Create and
 // every action answer 200 with the aggregate, delete 200 with no body; `deleted` is a boolean and the
-// times are Nova's. 2.41 names each aggregate's uuid. (2.81's image pre-cache is not served: no agent
-// here keeps an image cache to fill.)
+// times are Nova's. 2.41 names each aggregate's uuid. 2.81's image pre-cache has no v3 counterpart
+// (Havana had no image cache to fill), so it is the one route here with a handler of its own.
 const AGGREGATES = '/v3/os-aggregates';
 
 interface AggregateView {
@@ -58,6 +66,60 @@ const AggregateAction = v.strictObject({
       ),
     }),
   ),
+});
+
+const CacheImages = v.strictObject({
+  cache: v.pipe(
+    v.array(v.strictObject({ id: v.pipe(v.string(), v.uuid('must be an image uuid')) })),
+    v.minLength(1, 'must name at least one image'),
+    v.check((refs) => new Set(refs.map((ref) => ref.id)).size === refs.length, 'Duplicate images in request'),
+  ),
+});
+
+/**
+ * Nova checks every image before any host is asked (conductor API cache_images), then casts and
+ * answers: the hosts download in the cache-images workflow, which reports per host as it goes.
+ */
+const cacheImagesRoute = route({
+  method: 'post',
+  path: '/v2.1/os-aggregates/:aggregate_id/images',
+  summary: 'Pre-cache images on every host of an aggregate (admin, 2.81)',
+  body: CacheImages,
+  since: 81,
+  responses: { 202: 'accepted: the hosts download the images in the background (no body)' },
+  handler: async (c, { body }) => {
+    authorize(c.var.caller, 'compute_extension:os-aggregates');
+    const rawId = c.req.param('aggregate_id') ?? '';
+    if (!/^\d+$/.test(rawId)) {
+      throw new BadRequest(`Invalid input for field 'id': aggregate id ${rawId} must be an integer`);
+    }
+    const db = c.var.db.$primary;
+    const [aggregate] = await db
+      .select({ id: aggregates.id })
+      .from(aggregates)
+      .where(and(eq(aggregates.id, Number(rawId)), eq(aggregates.deleted, 0)));
+    if (!aggregate) throw new NotFound(`Aggregate ${rawId} could not be found.`);
+    const imageIds = body.cache.map((ref) => ref.id);
+    const found = await Promise.all(imageIds.map((imageId) => findImage(db, c.var.caller, imageId)));
+    const missing = imageIds.find((_, index) => !found[index]);
+    if (missing)
+      throw new BadRequest(`Invalid input for field 'cache': image ${missing} could not be found.`);
+    try {
+      await c.var.sfn.send(
+        new StartExecutionCommand({
+          stateMachineArn: stateMachineArn(c.var.config, 'cache-images'),
+          // The request id names the execution, so an operator finds its report from the API's answer.
+          name: `aggregate-${aggregate.id}-images-${c.var.requestId}`,
+          input: JSON.stringify({ aggregate_id: aggregate.id, image_ids: imageIds }),
+        }),
+      );
+    } catch (error) {
+      throw new ServiceUnavailable(
+        `The cache-images workflow could not be started: ${(error as Error).message}`,
+      );
+    }
+    return c.body(null, 202);
+  },
 });
 
 export const aggregatesFace = defineFace({
@@ -120,6 +182,7 @@ export const aggregatesFace = defineFace({
       responses: { 200: 'aggregate' },
       response: oneAggregate,
     }),
+    cacheImagesRoute,
   ],
   microversions: [
     {
@@ -130,6 +193,11 @@ export const aggregatesFace = defineFace({
         '/v2.1/os-aggregates/{aggregate_id}',
         '/v2.1/os-aggregates/{aggregate_id}/action',
       ],
+    },
+    {
+      minor: 81,
+      change: 'POST /os-aggregates/{id}/images pre-caches images on the hosts of the aggregate',
+      routes: ['/v2.1/os-aggregates/{aggregate_id}/images'],
     },
   ],
 });

@@ -20,7 +20,8 @@ import { microsecondsTimestamp } from './server-view.ts';
 
 // os-instance-actions under v2.1's names (clients-and-microversions.md §4.1): `instanceActions` and
 // `instanceAction`, read with the v3 extension's queries. The microversions add deleted servers
-// (2.21), paging, changes-since and updated_at (2.58), and where each event ran (2.62).
+// (2.21), paging, changes-since and updated_at (2.58), where each event ran (2.62) and why a failed
+// one failed (2.84).
 
 /** Nova's default page of actions is its max_limit. */
 const MAX_PAGE = 1000;
@@ -72,7 +73,7 @@ async function eventView(
   c: Context<AppEnv>,
   event: ActionEventRow,
   projectId: string,
-  show: { traceback: boolean; host: boolean },
+  show: { traceback: boolean; host: boolean; details: boolean },
 ) {
   return {
     event: event.event,
@@ -82,6 +83,7 @@ async function eventView(
     ...(show.traceback ? { traceback: event.traceback } : {}),
     ...(show.host ? { host: event.host } : {}),
     ...(atLeast(c, 62) ? { hostId: event.host ? await hostId(projectId, event.host) : '' } : {}),
+    ...(show.details ? { details: event.details } : {}),
   };
 }
 
@@ -141,11 +143,17 @@ export const instanceActionsFace = defineFace({
           throw error;
         });
         // Nova shows events with their tracebacks to those its events policy allows (admins), and from
-        // 2.51 the events without tracebacks to everyone else; event hosts only to the former, from 2.62.
+        // 2.51 the events without tracebacks to everyone else; event hosts only to the former, from 2.62;
+        // from 2.84 a failed event's details to those its events:details policy allows: admins by
+        // default, whom the traceback rule here names too.
         const privileged = isAllowed(c.var.caller, 'compute_extension:os-instance-actions:events:traceback');
         const showEvents = privileged || atLeast(c, 51);
         const events = showEvents ? await listEvents(c.var.db, action.id) : [];
-        const show = { traceback: privileged, host: privileged && atLeast(c, 62) };
+        const show = {
+          traceback: privileged,
+          host: privileged && atLeast(c, 62),
+          details: privileged && atLeast(c, 84),
+        };
         return c.json({
           instanceAction: {
             ...actionView(c, action),
@@ -188,6 +196,12 @@ export const instanceActionsFace = defineFace({
       minor: 66,
       change: 'changes-before filters the list (the servers list has no changes-before yet)',
       routes: ['/v2.1/servers/{server_id}/os-instance-actions'],
+    },
+    {
+      minor: 84,
+      change:
+        "events show details to admins: a failed event's fault message (null for one that succeeded or was recorded before details were kept)",
+      routes: ['/v2.1/servers/{server_id}/os-instance-actions/{request_id}'],
     },
   ],
 });

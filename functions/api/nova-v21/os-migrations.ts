@@ -26,7 +26,8 @@ import {
 // GET /os-migrations (clients-and-microversions.md §4.1): every move, newest first, filtered as Nova
 // filters. 2.23 names each one's type and links an in-progress live migration to its server's
 // migrations; 2.59 names the uuid, pages by limit and marker (a uuid), takes changes-since and refuses
-// unknown parameters; 2.66 takes changes-before.
+// unknown parameters; 2.66 takes changes-before; 2.80 names the user and project that started each
+// move and filters by them.
 
 type MigrationRow = typeof migrations.$inferSelect;
 
@@ -44,9 +45,12 @@ const FILTERS = {
 const PAGED = { ...FILTERS, ...PAGING, 'changes-since': v.optional(ChangeTime) };
 const QUERY_V20 = queryOf(FILTERS, false);
 const QUERY_V259 = queryOf(PAGED, true);
-const QUERY_V266 = queryOf({ ...PAGED, 'changes-before': v.optional(ChangeTime) }, true);
+const SINCE_266 = { ...PAGED, 'changes-before': v.optional(ChangeTime) };
+const QUERY_V266 = queryOf(SINCE_266, true);
+const QUERY_V280 = queryOf({ ...SINCE_266, user_id: Filter, project_id: Filter }, true);
 
 function listQuery(c: Context<AppEnv>) {
+  if (atLeast(c, 80)) return QUERY_V280;
   if (atLeast(c, 66)) return QUERY_V266;
   return atLeast(c, 59) ? QUERY_V259 : QUERY_V20;
 }
@@ -62,6 +66,8 @@ interface ListQuery {
   marker?: string;
   'changes-since'?: Date;
   'changes-before'?: Date;
+  user_id?: string;
+  project_id?: string;
 }
 
 async function markerMigration(c: Context<AppEnv>, marker: string) {
@@ -77,7 +83,11 @@ async function markerMigration(c: Context<AppEnv>, marker: string) {
 const LIVE_IN_PROGRESS: readonly string[] = IN_PROGRESS_MIGRATION_STATUSES;
 
 function migrationV21(c: Context<AppEnv>, row: MigrationRow) {
-  const { migration_type, created_at, updated_at, ...havana } = migrationView(row, false);
+  const { migration_type, created_at, updated_at, ...havana } = migrationView(row, {
+    progress: false,
+    owner: false,
+    uuid: false,
+  });
   const linked = row.migration_type === 'live-migration' && LIVE_IN_PROGRESS.includes(row.status);
   return {
     ...havana,
@@ -88,6 +98,7 @@ function migrationV21(c: Context<AppEnv>, row: MigrationRow) {
       ? { links: resourceLinks(c, `servers/${row.instance_uuid}/migrations`, String(row.id)) }
       : {}),
     ...(atLeast(c, 59) ? { uuid: row.uuid } : {}),
+    ...(atLeast(c, 80) ? { user_id: row.user_id, project_id: row.project_id } : {}),
   };
 }
 
@@ -118,6 +129,8 @@ export const migrationsFace = defineFace({
           instance_uuid: query.instance_uuid,
           migration_type: query.migration_type,
           source_compute: query.source_compute,
+          user_id: query.user_id,
+          project_id: query.project_id,
           changedSince: since,
           changedBefore: before,
           ...(paged
@@ -149,6 +162,12 @@ export const migrationsFace = defineFace({
     {
       minor: 66,
       change: 'changes-before (os-migrations part)',
+      routes: ['/v2.1/os-migrations'],
+    },
+    {
+      minor: 80,
+      change:
+        'user_id and project_id of whoever started each move (null for moves recorded before they were), and filters by them (os-migrations part)',
       routes: ['/v2.1/os-migrations'],
     },
   ],

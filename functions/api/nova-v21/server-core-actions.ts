@@ -2,18 +2,21 @@ import * as v from 'valibot';
 import { randomPassword } from '../../shared/encoding.ts';
 import { BadRequest, Conflict } from '../../shared/errors.ts';
 import { loadServerForAction } from '../nova/server-action-kit.ts';
+import { Description, TrustedCertificates, UserData } from '../nova/server-create-options.ts';
 import { requireUnlocked } from '../nova/server-lock.ts';
-import { atLeast } from './microversion.ts';
 import { defineV21Action, NullBody, type V21Action, v3Action } from './server-action-kit.ts';
 import {
   AccessIp,
   AdminPass,
   DiskConfig,
   FlavorRef,
+  hostnameSchema,
   ImageRef,
   Metadata,
+  NameOrNull,
   Personality,
   ServerName,
+  since,
 } from './server-fields.ts';
 import { serverViews, type V3Server } from './server-view.ts';
 
@@ -46,8 +49,9 @@ const revertResize = v3Action({ name: 'revertResize', body: () => NullBody, v3Na
 
 const rebuild = v3Action({
   name: 'rebuild',
-  body: (c) =>
-    v.strictObject({
+  body: (c) => {
+    const minor = c.var.microversion;
+    return v.strictObject({
       imageRef: ImageRef,
       name: v.optional(ServerName),
       adminPass: v.optional(AdminPass),
@@ -61,13 +65,28 @@ const rebuild = v3Action({
           v.check((preserve) => !preserve, 'preserve_ephemeral is not supported by the hypervisors here'),
         ),
       ),
-      personality: v.optional(atLeast(c, 57) ? v.never('personality was removed in 2.57') : Personality),
-    }),
+      personality: v.optional(minor >= 57 ? v.never('personality was removed in 2.57') : Personality),
+      description: since(19, minor, Description),
+      key_name: since(54, minor, NameOrNull),
+      user_data: since(57, minor, v.nullable(UserData)),
+      trusted_image_certificates: since(63, minor, TrustedCertificates),
+      hostname: since(90, minor, hostnameSchema(minor)),
+    });
+  },
   v3Name: 'rebuild',
-  v3Value: (_c, value) => ({ image_ref: value.imageRef, name: value.name, metadata: value.metadata }),
+  v3Value: (_c, value) => ({
+    image_ref: value.imageRef,
+    name: value.name,
+    metadata: value.metadata,
+    description: value.description,
+    key_name: value.key_name,
+    user_data: value.user_data,
+    trusted_image_certificates: value.trusted_image_certificates,
+    hostname: value.hostname,
+  }),
   respond: async (c, answer, value) => {
     const { server } = answer.body as { server: V3Server };
-    const [view] = await serverViews(c, [server], { db: c.var.db.$primary, single: true });
+    const [view] = await serverViews(c, [server], { db: c.var.db.$primary, single: true, rebuilt: true });
     // Like create, the API only reports the password: the guest agent that would set it is future work.
     return c.json({ server: { ...view, adminPass: value.adminPass ?? randomPassword() } }, 202);
   },

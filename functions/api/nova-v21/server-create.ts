@@ -3,7 +3,7 @@ import * as v from 'valibot';
 import { Forbidden, OverQuota } from '../../shared/errors.ts';
 import type { AppEnv } from '../context.ts';
 import { parseOrBadRequest } from '../middleware/validate.ts';
-import { MAX_USER_DATA_BYTES } from '../nova/server-create-options.ts';
+import { Description, Fqdn, Tags, TrustedCertificates, UserData } from '../nova/server-create-options.ts';
 import { serversExtension } from '../nova/servers.ts';
 import { v3Route } from './face.ts';
 import {
@@ -11,11 +11,13 @@ import {
   AdminPass,
   DiskConfig,
   FlavorRef,
+  hostnameSchema,
   ImageRef,
   Metadata,
   NovaBoolean,
   Personality,
   ServerName,
+  since,
 } from './server-fields.ts';
 import { callV3 } from './server-v3-call.ts';
 
@@ -30,14 +32,6 @@ const Count = v.union(
     v.pipe(v.string(), v.regex(/^[1-9]\d*$/, 'must be a positive integer')),
   ],
   'must be a positive integer',
-);
-
-// Canonical base64, the rule v3's os-user-data applies, checked here so that the error names user_data.
-const Base64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-const UserData = v.pipe(
-  v.string(),
-  v.maxLength(MAX_USER_DATA_BYTES, `must be at most ${MAX_USER_DATA_BYTES} bytes of base64`),
-  v.regex(Base64, 'must be base64 encoded'),
 );
 
 const Hints = v.record(v.pipe(v.string(), v.minLength(1), v.maxLength(255)), v.unknown());
@@ -103,6 +97,12 @@ function createSchema(minor: number) {
       block_device_mapping: v.optional(NoBlockDevices),
       block_device_mapping_v2: v.optional(NoBlockDevices),
       personality: v.optional(minor < 57 ? Personality : v.never('personality was removed in 2.57')),
+      description: since(19, minor, Description),
+      tags: since(52, minor, Tags),
+      trusted_image_certificates: since(63, minor, TrustedCertificates),
+      host: since(74, minor, Fqdn),
+      hypervisor_hostname: since(74, minor, Fqdn),
+      hostname: since(90, minor, hostnameSchema(minor)),
     }),
     // Scheduler hints are a sibling of `server`, under either name.
     'os:scheduler_hints': v.optional(Hints),
@@ -137,6 +137,13 @@ export async function createServer(c: Context<AppEnv>, body: unknown): Promise<R
           'os-multiple-create:return_reservation_id': server.return_reservation_id,
           'os-scheduler-hints:scheduler_hints':
             request['os:scheduler_hints'] ?? request['OS-SCH-HNT:scheduler_hints'],
+          // Before 2.19 Nova describes a server by its name.
+          description: c.var.microversion >= 19 ? server.description : server.name,
+          hostname: server.hostname,
+          tags: server.tags,
+          trusted_image_certificates: server.trusted_image_certificates,
+          host: server.host,
+          hypervisor_hostname: server.hypervisor_hostname,
         },
       },
     }));

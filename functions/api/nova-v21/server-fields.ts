@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { Fqdn } from '../nova/server-create-options.ts';
 
 // The v2.1 field schemas the server routes and actions share (Nova's parameter_types). A field whose
 // value this cloud cannot honour is refused with a 400 that says why, rather than accepted and dropped.
@@ -68,3 +69,27 @@ export const Personality = v.pipe(
   v.array(v.strictObject({ path: v.string(), contents: v.string() })),
   v.length(0, 'file injection (personality) is not supported by the hypervisors here'),
 );
+
+/** A guest hostname from 2.90: one DNS label of 2 to 63 letters, digits and inner hyphens. */
+export const HostLabel = v.pipe(
+  v.string(),
+  v.minLength(2, 'must be at least 2 characters'),
+  v.maxLength(63),
+  v.regex(
+    /^[a-zA-Z0-9]+[a-zA-Z0-9-]*[a-zA-Z0-9]+$/,
+    'must be letters, digits and hyphens, not at either end',
+  ),
+);
+
+/** The hostname a request may set at this microversion: a label from 2.90, a FQDN from 2.94. */
+export function hostnameSchema(minor: number) {
+  return minor >= 94 ? Fqdn : HostLabel;
+}
+
+/** A zone name, or null (2.104's pinned_availability_zone, 2.54's key_name in rebuild). */
+export const NameOrNull = v.nullable(v.pipe(v.string(), v.minLength(1), v.maxLength(255)));
+
+/** A field added at 2.`minor`: below it, a key Nova's schema does not know (400). */
+export function since<T extends v.GenericSchema>(minor: number, current: number, schema: T) {
+  return v.optional(current >= minor ? schema : v.never(`is not accepted before 2.${minor}`));
+}

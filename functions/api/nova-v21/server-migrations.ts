@@ -12,8 +12,8 @@ import { callV3 } from './server-v3-call.ts';
 import { microsecondsTimestamp } from './server-view.ts';
 
 // A server's live migrations in flight, under v2.1's names (force_complete 2.22, list and show 2.23,
-// abort 2.24; aborting one that has not started copying 2.65). Nova shows only live migrations still
-// under way here; the v3 extension lists every move of the server.
+// abort 2.24; their uuid 2.59; aborting one that has not started copying 2.65; who started them 2.80).
+// Nova shows only live migrations still under way here; the v3 extension lists every move of the server.
 type V3Migration = ReturnType<typeof migrationView>;
 
 const BASE = '/v3/servers/:server_id/migrations';
@@ -30,7 +30,7 @@ function inProgressLive(migration: V3Migration): boolean {
 }
 
 /** Nova's server migration; the memory and disk byte counts are not tracked here. */
-function migrationView21(migration: V3Migration) {
+function migrationView21(c: Context<AppEnv>, migration: V3Migration) {
   return {
     id: migration.id,
     server_uuid: migration.instance_uuid,
@@ -48,6 +48,8 @@ function migrationView21(migration: V3Migration) {
     disk_remaining_bytes: null,
     created_at: microsecondsTimestamp(new Date(migration.created_at)),
     updated_at: migration.updated_at ? microsecondsTimestamp(new Date(migration.updated_at)) : null,
+    ...(atLeast(c, 59) ? { uuid: migration.uuid } : {}),
+    ...(atLeast(c, 80) ? { user_id: migration.user_id, project_id: migration.project_id } : {}),
   };
 }
 
@@ -81,7 +83,11 @@ export const serverMigrationsFace = defineFace({
       handler: async (c) => {
         requireMicroversion(c, 23);
         const { body } = await callV3<{ migrations: V3Migration[] }>(c, V3_LIST);
-        return c.json({ migrations: body.migrations.filter(inProgressLive).map(migrationView21) });
+        return c.json({
+          migrations: body.migrations
+            .filter(inProgressLive)
+            .map((migration) => migrationView21(c, migration)),
+        });
       },
     }),
     route({
@@ -91,7 +97,7 @@ export const serverMigrationsFace = defineFace({
       responses: { 200: 'migration' },
       handler: async (c) => {
         requireMicroversion(c, 23);
-        return c.json({ migration: migrationView21(await inProgressMigration(c)) });
+        return c.json({ migration: migrationView21(c, await inProgressMigration(c)) });
       },
     }),
     route({
@@ -143,9 +149,20 @@ export const serverMigrationsFace = defineFace({
       routes: ['/v2.1/servers/{server_id}/migrations/{migration_id}'],
     },
     {
+      minor: 59,
+      change: "uuid in a server's migrations (os-migrations' paging and filters are that face's)",
+      routes: ['/v2.1/servers/{server_id}/migrations[/{migration_id}]'],
+    },
+    {
       minor: 65,
       change: 'abort a live migration that has not started copying yet (pre-migrating) too',
       routes: ['/v2.1/servers/{server_id}/migrations/{migration_id}'],
+    },
+    {
+      minor: 80,
+      change:
+        'user_id and project_id of whoever started the migration (null for moves recorded before they were) (server migrations part)',
+      routes: ['/v2.1/servers/{server_id}/migrations[/{migration_id}]'],
     },
   ],
 });

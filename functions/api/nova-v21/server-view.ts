@@ -5,7 +5,9 @@ import {
   type FlavorSnapshot,
   flavorExtraSpecs,
   flavors,
+  images,
   instances,
+  instanceTags,
   services,
 } from '../../../schema/tables/index.ts';
 import { isServiceUp } from '../../compute/service-liveness.ts';
@@ -16,8 +18,9 @@ import { atLeast } from './microversion.ts';
 
 // The v2.1 server view (clients-and-microversions.md §4.4), made from the v3 view so that a view
 // extension this deployment disabled leaves its attributes out here too. What v3 does not show (the
-// 2.3 attributes, lock, host status, the flavor's extra specs) is read from the rows of the servers
-// being shown: one query for them, and one per extra the caller's microversion and policy ask for.
+// 2.3 attributes, lock, host status, the flavor's extra specs, description, tags, hostname, the
+// pinned zone, image properties, scheduler hints...) is read from the rows of the servers being shown:
+// one query for them, and one per extra the caller's microversion and policy ask for.
 type Reader = Pick<PrimaryDb, 'select'>;
 type InstanceRow = typeof instances.$inferSelect;
 
@@ -63,20 +66,6 @@ export function secondsTimestamp(iso: string): string {
 /** `2013-09-23T13:37:00.880000`: Nova's usage, action and migration times. */
 export function microsecondsTimestamp(date: Date): string {
   return `${date.toISOString().slice(0, 23)}000`;
-}
-
-/**
- * Nova's sanitised display name, what the guest's hostname is made from; `server-<uuid>` when nothing
- * is left. No hostname is stored, so it follows a rename, where Nova keeps the one made at create.
- */
-function hostnameOf(row: InstanceRow): string {
-  const sanitised = row.display_name
-    .replace(/[ _.]/g, '-')
-    .replace(/[^\w-]+/g, '')
-    .toLowerCase()
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 63);
-  return sanitised || `server-${row.uuid}`;
 }
 
 /** Each server's position among the servers its create request made (OS-EXT-SRV-ATTR:launch_index). */
@@ -139,6 +128,49 @@ async function extraSpecsByFlavor(
   return specs;
 }
 
+/** The live tags of the servers, each server's in tag order. */
+async function tagsByServer(db: Reader, rows: InstanceRow[]): Promise<Map<string, string[]>> {
+  // Nova drops a deleted server's tags; here they stay until it is archived, and are not shown.
+  const live = rows.filter((row) => row.deleted === 0).map((row) => row.uuid);
+  const tags = new Map<string, string[]>();
+  if (live.length === 0) return tags;
+  const found = await db
+    .select({ uuid: instanceTags.instance_uuid, tag: instanceTags.tag })
+    .from(instanceTags)
+    .where(and(inArray(instanceTags.instance_uuid, live), eq(instanceTags.deleted, 0)))
+    .orderBy(asc(instanceTags.tag));
+  for (const { uuid, tag } of found) tags.set(uuid, [...(tags.get(uuid) ?? []), tag]);
+  return tags;
+}
+
+/**
+ * The properties of the servers' images, as their catalogue rows hold them (a deleted image's too: a
+ * server outlives its image). Nova shows what it copied from the image at boot; the catalogue here is
+ * the only copy.
+ */
+async function imageProperties(
+  db: Reader,
+  rows: InstanceRow[],
+): Promise<Map<string, Record<string, string>>> {
+  const found = await db
+    .select({ uuid: images.uuid, properties: images.properties })
+    .from(images)
+    .where(inArray(images.uuid, [...new Set(rows.map((row) => row.image_ref))]));
+  return new Map(found.map((image) => [image.uuid, image.properties]));
+}
+
+/** Nova's request spec keeps each hint as a list of strings, and shows them so. */
+function hintsAsLists(hints: Record<string, unknown> | null): Record<string, string[]> {
+  return Object.fromEntries(
+    Object.entries(hints ?? {}).map(([name, value]) => [
+      name,
+      (Array.isArray(value) ? value : [value]).map((item) =>
+        typeof item === 'string' ? item : JSON.stringify(item),
+      ),
+    ]),
+  );
+}
+
 /** From 2.47 the view embeds the flavor the server has (its snapshot), named as it was. */
 function embeddedFlavor(flavor: FlavorSnapshot, extraSpecs: Map<string, Record<string, string>> | undefined) {
   return {
@@ -157,6 +189,8 @@ export interface ViewOptions {
   db: Reader;
   /** Show, update and rebuild answer one server, with what a list's items leave out (2.71). */
   single: boolean;
+  /** A rebuild's answer names the user data itself (from 2.57), never as a host attribute (Nova). */
+  rebuilt?: boolean;
 }
 
 /**
@@ -166,7 +200,7 @@ export interface ViewOptions {
 export async function serverViews(
   c: Context<AppEnv>,
   servers: V3Server[],
-  { db, single }: ViewOptions,
+  { db, single, rebuilt = false }: ViewOptions,
 ): Promise<Record<string, unknown>[]> {
   if (servers.length === 0) return [];
   const ids = servers.map((server) => server.id);
@@ -186,6 +220,8 @@ export async function serverViews(
     atLeast(c, 47) && isAllowed(c.var.caller, 'compute_extension:flavor-extra-specs:index')
       ? await extraSpecsByFlavor(db, [...new Set(found.map((row) => row.flavor.flavorid))])
       : undefined;
+  const tags = atLeast(c, 26) ? await tagsByServer(db, found) : undefined;
+  const properties = atLeast(c, 98) ? await imageProperties(db, found) : undefined;
 
   return servers.flatMap((server) => {
     const row = rows.get(server.id);
@@ -212,16 +248,28 @@ export async function serverViews(
       Object.assign(view, {
         'OS-EXT-SRV-ATTR:reservation_id': row.reservation_id,
         'OS-EXT-SRV-ATTR:launch_index': indexes.get(row.uuid) ?? 0,
-        'OS-EXT-SRV-ATTR:hostname': hostnameOf(row),
+        'OS-EXT-SRV-ATTR:hostname': row.hostname,
         'OS-EXT-SRV-ATTR:kernel_id': '',
         'OS-EXT-SRV-ATTR:ramdisk_id': '',
         'OS-EXT-SRV-ATTR:root_device_name': null,
-        'OS-EXT-SRV-ATTR:user_data': row.user_data,
+        ...(rebuilt ? {} : { 'OS-EXT-SRV-ATTR:user_data': row.user_data }),
       });
     }
+    if (rebuilt && atLeast(c, 57)) view.user_data = row.user_data;
     if (atLeast(c, 9)) view.locked = row.locked_by !== null;
     if (statuses) view.host_status = row.host ? (statuses.get(row.host) ?? '') : '';
+    if (atLeast(c, 19)) view.description = row.description;
+    if (tags) view.tags = tags.get(row.uuid) ?? [];
+    if (atLeast(c, 63)) view.trusted_image_certificates = row.trusted_image_certificates;
     if (single && atLeast(c, 71)) view.server_groups = [];
+    if (atLeast(c, 73)) view.locked_reason = row.locked_by === null ? null : row.locked_reason;
+    // From 2.90 everyone sees the hostname they may set.
+    if (atLeast(c, 90)) view['OS-EXT-SRV-ATTR:hostname'] = row.hostname;
+    if (atLeast(c, 96)) view.pinned_availability_zone = row.requested_availability_zone;
+    if (properties && typeof view.image === 'object' && view.image !== null) {
+      view.image = { ...view.image, properties: properties.get(row.image_ref) ?? {} };
+    }
+    if (atLeast(c, 100)) view.scheduler_hints = hintsAsLists(row.scheduler_hints);
     return [view];
   });
 }

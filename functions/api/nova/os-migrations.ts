@@ -2,6 +2,7 @@ import { and, desc, eq, gte, lt, lte, or, sql } from 'drizzle-orm';
 import type { Context } from 'hono';
 import * as v from 'valibot';
 import { migrations } from '../../../schema/tables/index.ts';
+import { BadRequest } from '../../shared/errors.ts';
 import type { AppEnv } from '../context.ts';
 import { requestedVersion } from '../middleware/extension-versions.ts';
 import { authorize } from '../policy.ts';
@@ -17,6 +18,9 @@ const ListQuery = v.object({
   migration_type: v.optional(v.picklist(['migration', 'resize', 'live-migration', 'evacuation'])),
   // Havana's cells filter; there are no cells here, so it is accepted and matches everything.
   cell_name: v.optional(Text),
+  // Who started the move (version 3).
+  user_id: v.optional(Text),
+  project_id: v.optional(Text),
 });
 
 type MigrationRow = typeof migrations.$inferSelect;
@@ -28,6 +32,9 @@ export interface MigrationFilters {
   instance_uuid?: string;
   migration_type?: string;
   source_compute?: string;
+  /** The user and project that started the move. */
+  user_id?: string;
+  project_id?: string;
   /** Last changed (created, if never updated) at or after / at or before this time. */
   changedSince?: Date;
   changedBefore?: Date;
@@ -57,6 +64,8 @@ export async function listMigrations(c: Context<AppEnv>, filters: MigrationFilte
         filters.source_compute === undefined
           ? undefined
           : eq(migrations.source_compute, filters.source_compute),
+        filters.user_id === undefined ? undefined : eq(migrations.user_id, filters.user_id),
+        filters.project_id === undefined ? undefined : eq(migrations.project_id, filters.project_id),
         filters.changedSince === undefined ? undefined : gte(changedAt, filters.changedSince),
         filters.changedBefore === undefined ? undefined : lte(changedAt, filters.changedBefore),
         after === undefined
@@ -75,11 +84,15 @@ export const migrationsExtension = defineExtension({
   alias: 'os-migrations',
   name: 'Migrations',
   description: 'Provide data on migrations.',
-  version: 2,
+  version: 3,
   core: false,
   history: [
     { version: 1, change: 'list with host, status, instance_uuid and migration_type filters' },
     { version: 2, change: 'each migration also shows its progress and error_message' },
+    {
+      version: 3,
+      change: 'each migration shows the user_id and project_id that started it, and the list filters by them',
+    },
   ],
   routes: [
     route({
@@ -90,10 +103,14 @@ export const migrationsExtension = defineExtension({
       responses: { 200: 'migrations' },
       handler: async (c, { query }) => {
         authorize(c.var.caller, 'compute_extension:os-migrations');
+        const version = requestedVersion(c, migrationsExtension);
         const { cell_name: _cells, ...filters } = query;
+        if (version < 3 && (filters.user_id !== undefined || filters.project_id !== undefined)) {
+          throw new BadRequest('user_id and project_id filter from os-migrations version 3 on');
+        }
         const rows = await listMigrations(c, filters);
-        const withProgress = requestedVersion(c, migrationsExtension) >= 2;
-        return c.json({ migrations: rows.map((row) => migrationView(row, withProgress)) });
+        const parts = { progress: version >= 2, owner: version >= 3, uuid: false };
+        return c.json({ migrations: rows.map((row) => migrationView(row, parts)) });
       },
     }),
   ],

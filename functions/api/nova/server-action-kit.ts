@@ -76,6 +76,21 @@ export function recordRequest(c: Context<AppEnv>, db: PrimaryDb, action: string,
   });
 }
 
+/** What a request may change on the instance with its task state (a rebuild's image, name, key...). */
+export type RequestedColumns = Partial<
+  Pick<
+    InstanceRow,
+    | 'image_ref'
+    | 'display_name'
+    | 'metadata'
+    | 'description'
+    | 'hostname'
+    | 'key_name'
+    | 'user_data'
+    | 'trusted_image_certificates'
+  >
+>;
+
 /**
  * Moves the instance into the action's task state and starts the server-action workflow, which has
  * the host do the work (workflows/server-action.ts). `extra` columns change in the same write.
@@ -85,7 +100,7 @@ export async function requestHostAction(
   instance: InstanceRow,
   action: HostAction,
   requestEvent: InstanceEvent,
-  extra: Partial<Pick<InstanceRow, 'image_ref' | 'display_name' | 'metadata'>> = {},
+  extra: RequestedColumns = {},
 ): Promise<void> {
   const db = c.var.db.$primary;
   await transitionInstance(db, instance.uuid, requestEvent, extra);

@@ -14,10 +14,19 @@ import { findVisibleFlavor } from './flavors.ts';
 import {
   defineAction,
   NoBody,
+  type RequestedColumns,
   requestHostAction,
   requireState,
   type ServerAction,
 } from './server-action-kit.ts';
+import {
+  checkKeyName,
+  Description,
+  Fqdn,
+  TrustedCertificates,
+  takesLaterAttributes,
+  UserData,
+} from './server-create-options.ts';
 import { decideResize, requireMigrationWorkflow, startMigration } from './server-moves.ts';
 import { serverDetail } from './server-view.ts';
 
@@ -80,14 +89,31 @@ const rebuild = defineAction({
       v.pipe(v.string(), v.trim(), v.minLength(1, 'name must not be empty'), v.maxLength(255)),
     ),
     metadata: v.optional(Metadata),
+    // Version 3 (a pinned older version ignores them); null removes the key pair, user data or certificates.
+    description: v.optional(Description),
+    hostname: v.optional(Fqdn),
+    key_name: v.optional(v.nullable(v.pipe(v.string(), v.minLength(1), v.maxLength(255)))),
+    user_data: v.optional(v.nullable(UserData)),
+    trusted_image_certificates: v.optional(TrustedCertificates),
   }),
   policy: 'compute:rebuild',
   run: async (c, instance, body) => {
-    await requestHostAction(c, instance, 'rebuild', 'rebuild_requested', {
+    const later: Partial<typeof body> = takesLaterAttributes(c) ? body : {};
+    if (later.key_name) await checkKeyName(c.var.db.$primary, c.var.caller, later.key_name);
+    const columns: RequestedColumns = {
       image_ref: body.image_ref,
       ...(body.name === undefined ? {} : { display_name: body.name }),
       ...(body.metadata === undefined ? {} : { metadata: body.metadata }),
-    });
+      ...(later.description === undefined ? {} : { description: later.description }),
+      ...(later.hostname === undefined ? {} : { hostname: later.hostname }),
+      ...(later.key_name === undefined ? {} : { key_name: later.key_name }),
+      ...(later.user_data === undefined ? {} : { user_data: later.user_data }),
+      ...(later.trusted_image_certificates === undefined
+        ? {}
+        : { trusted_image_certificates: later.trusted_image_certificates }),
+    };
+    // requestHostAction writes every column it is given with the task state.
+    await requestHostAction(c, instance, 'rebuild', 'rebuild_requested', columns);
     const [rebuilt] = await c.var.db.$primary
       .select()
       .from(instances)

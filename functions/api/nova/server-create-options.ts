@@ -1,7 +1,15 @@
 import { and, eq } from 'drizzle-orm';
+import type { Context } from 'hono';
 import * as v from 'valibot';
 import type { PrimaryDb } from '../../../schema/db.ts';
-import { type FlavorSnapshot, instances, keyPairs } from '../../../schema/tables/index.ts';
+import {
+  type FlavorSnapshot,
+  instances,
+  instanceTags,
+  keyPairs,
+  MAX_TAG_LENGTH,
+  MAX_TAGS_PER_SERVER,
+} from '../../../schema/tables/index.ts';
 import {
   ensureUsageRows,
   instanceQuotaDeltas,
@@ -11,16 +19,90 @@ import {
   reserveQuota,
 } from '../../compute/quotas.ts';
 import { BadRequest } from '../../shared/errors.ts';
-import type { Caller } from '../context.ts';
+import type { AppEnv, Caller } from '../context.ts';
 import { findImage, type ImageRow } from '../glance/images.ts';
+import { requestedVersion } from '../middleware/extension-versions.ts';
 
 // The server-create attributes of the keypairs, os-user-data and os-multiple-create extensions
-// (nova-havana.md §1.4, §1.6), spread into the servers extension's CreateServer schema.
+// (nova-havana.md §1.4, §1.6), spread into the servers extension's CreateServer schema, and the server
+// attributes that create, update and rebuild share (Nova's parameter_types, with the columns' lengths).
+
+/**
+ * Whether the request reads the servers extension at version 3 or later, the one that takes Nova's
+ * later server attributes (servers.ts): a client pinned to an older version has them ignored.
+ */
+export function takesLaterAttributes(c: Context<AppEnv>): boolean {
+  return requestedVersion(c, { alias: 'servers', version: 3 }) >= 3;
+}
 
 /** Havana caps user data at 65535 bytes of its base64 text (the column is a TEXT). */
-export const MAX_USER_DATA_BYTES = 65535;
+const MAX_USER_DATA_BYTES = 65535;
 
 const Base64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+export const UserData = v.pipe(
+  v.string(),
+  v.maxLength(MAX_USER_DATA_BYTES, `must be at most ${MAX_USER_DATA_BYTES} bytes of base64`),
+  v.regex(Base64, 'must be base64 encoded'),
+);
+
+// Nova's printable characters: no control, format, unassigned or private-use character and no line or
+// paragraph separator (spaces are fine), and only from the Basic Multilingual Plane, which is all
+// Nova's pattern covers.
+const PRINTABLE = /^[^\p{C}\p{Zl}\p{Zp}\u{10000}-\u{10FFFF}]*$/u;
+
+/** A server's description (2.19): up to 255 printable characters; null for none. */
+export const Description = v.nullable(
+  v.pipe(v.string(), v.maxLength(255), v.regex(PRINTABLE, 'must consist of printable characters')),
+);
+
+/** A tag (2.26): 1 to 60 characters (the column's), neither `,` (list filters split on it) nor `/`. */
+export const Tag = v.pipe(
+  v.string(),
+  v.minLength(1, 'a tag must not be empty'),
+  v.check((tag) => [...tag].length <= MAX_TAG_LENGTH, `a tag is at most ${MAX_TAG_LENGTH} characters`),
+  v.regex(/^[^,/]*$/, "a tag must not contain ',' or '/'"),
+);
+
+export const Tags = v.pipe(
+  v.array(Tag),
+  v.maxLength(MAX_TAGS_PER_SERVER, `a server has at most ${MAX_TAGS_PER_SERVER} tags`),
+);
+
+/** Certificate ids (2.63): 1 to 50 distinct non-empty strings; null for none. */
+export const TrustedCertificates = v.nullable(
+  v.pipe(
+    v.array(v.pipe(v.string(), v.minLength(1, 'a certificate id must not be empty'), v.maxLength(255))),
+    v.minLength(1, 'must name at least one certificate (null for none)'),
+    v.maxLength(50, 'must name at most 50 certificates'),
+    v.check((ids) => new Set(ids).size === ids.length, 'must not name a certificate twice'),
+  ),
+);
+
+/** A guest hostname as Nova takes it from 2.94: a FQDN of letters, digits, `-`, `.` and `_`. */
+export const Fqdn = v.pipe(
+  v.string(),
+  v.minLength(1, 'must not be empty'),
+  v.maxLength(255),
+  v.regex(/^[a-zA-Z0-9._-]*$/, 'must consist of letters, digits, hyphens, dots and underscores'),
+);
+
+/**
+ * The hostname a server gets when its create request names none (Nova's sanitize_hostname): its name
+ * without what a hostname cannot hold, with the server's `position` among those its request made, or
+ * `Server-<uuid>` when nothing is left.
+ */
+export function defaultHostname(name: string, uuid: string, position = ''): string {
+  const hostname = [...name]
+    .filter((char) => (char.codePointAt(0) ?? 0) <= 0xff)
+    .join('')
+    .slice(0, 63)
+    .replace(/[ _.]/g, '-')
+    .replace(/[^\p{L}\p{N}_.-]+/gu, '')
+    .toLowerCase()
+    .replace(/^[.-]+|[.-]+$/g, '');
+  return hostname ? `${hostname}${position}` : `Server-${uuid}`;
+}
 
 const Count = v.pipe(
   v.union([v.number(), v.pipe(v.string(), v.regex(/^\d+$/, 'must be an integer'))]),
@@ -37,13 +119,7 @@ const Flag = v.pipe(
 
 export const CREATE_OPTION_FIELDS = {
   key_name: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(255))),
-  'os-user-data:user_data': v.optional(
-    v.pipe(
-      v.string(),
-      v.maxLength(MAX_USER_DATA_BYTES, `must be at most ${MAX_USER_DATA_BYTES} bytes of base64`),
-      v.regex(Base64, 'must be base64 encoded'),
-    ),
-  ),
+  'os-user-data:user_data': v.optional(UserData),
   'os-multiple-create:min_count': v.optional(Count),
   'os-multiple-create:max_count': v.optional(Count),
   'os-multiple-create:return_reservation_id': v.optional(Flag, false),
@@ -100,6 +176,11 @@ export async function checkKeyName(
   if (!keyPair) throw new BadRequest(`Invalid key_name provided: key pair ${keyName} could not be found`);
 }
 
+/** The live tag rows of a new server, written in the transaction that creates it. */
+export function tagRows(uuid: string, tags: readonly string[], now: Date) {
+  return [...new Set(tags)].map((tag) => ({ instance_uuid: uuid, tag, created_at: now }));
+}
+
 type InstanceRow = typeof instances.$inferInsert;
 
 /**
@@ -114,6 +195,8 @@ export async function insertWithinQuota(
   flavor: FlavorSnapshot,
   counts: { min: number; max: number },
   makeRow: (index: number, count: number) => InstanceRow,
+  /** The tags every new server gets, inserted with it. */
+  tags: readonly string[] = [],
 ): Promise<InstanceRow[]> {
   await ensureUsageRows(db, caller.projectId, ['cores', 'instances', 'ram']);
   const limits = await projectLimits(db, caller.projectId);
@@ -126,6 +209,8 @@ export async function insertWithinQuota(
   await db.transaction(async (tx) => {
     await reserveQuota(tx, caller.projectId, instanceQuotaDeltas(flavor, count), limits);
     await tx.insert(instances).values(rows);
+    const tagged = rows.flatMap((row) => tagRows(row.uuid, tags, row.created_at));
+    if (tagged.length > 0) await tx.insert(instanceTags).values(tagged);
   });
   return rows;
 }

@@ -4,6 +4,7 @@ import * as v from 'valibot';
 import { type MigrationControl, migrations } from '../../../schema/tables/index.ts';
 import { BadRequest, Conflict, NotFound } from '../../shared/errors.ts';
 import type { AppEnv } from '../context.ts';
+import { requestedVersion } from '../middleware/extension-versions.ts';
 import { authorize } from '../policy.ts';
 import { route } from '../route.ts';
 import { defineExtension } from './extension.ts';
@@ -60,13 +61,22 @@ async function requestControl(
 
 const ForceComplete = v.strictObject({ force_complete: v.null() });
 
+/** A migration as the requested version of the extension shows it: uuid and owner from version 2. */
+function viewOf(c: Context<AppEnv>, row: MigrationRow) {
+  const recent = requestedVersion(c, serverMigrationsExtension) >= 2;
+  return migrationView(row, { owner: recent, uuid: recent });
+}
+
 export const serverMigrationsExtension = defineExtension({
   alias: 'server-migrations',
   name: 'ServerMigrations',
   description: 'List the migrations of a server; cancel or force the completion of a live migration.',
-  version: 1,
+  version: 2,
   core: false,
-  history: [{ version: 1, change: 'list, show, cancel (DELETE) and force_complete a live migration' }],
+  history: [
+    { version: 1, change: 'list, show, cancel (DELETE) and force_complete a live migration' },
+    { version: 2, change: 'each migration shows its uuid and the user_id and project_id that started it' },
+  ],
   routes: [
     route({
       method: 'get',
@@ -81,7 +91,7 @@ export const serverMigrationsExtension = defineExtension({
           .from(migrations)
           .where(and(eq(migrations.instance_uuid, uuid), eq(migrations.deleted, 0)))
           .orderBy(desc(migrations.created_at), desc(migrations.id));
-        return c.json({ migrations: rows.map((row) => migrationView(row)) });
+        return c.json({ migrations: rows.map((row) => viewOf(c, row)) });
       },
     }),
     route({
@@ -91,7 +101,7 @@ export const serverMigrationsExtension = defineExtension({
       responses: { 200: 'migration' },
       handler: async (c) => {
         authorize(c.var.caller, 'compute_extension:server-migrations');
-        return c.json({ migration: migrationView(await findMigration(c, false)) });
+        return c.json({ migration: viewOf(c, await findMigration(c, false)) });
       },
     }),
     route({

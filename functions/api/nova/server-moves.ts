@@ -30,11 +30,14 @@ export function requireMigrationWorkflow(c: Context<AppEnv>): string {
   return arn;
 }
 
-/** A compute host by name; `expect` says whether the move needs it up (a target) or down (evacuate's source). */
+/**
+ * A compute host by name (400 when there is none); `expect` says whether the move needs it up (a target
+ * checked before the request is accepted) or down (evacuate's source).
+ */
 export async function requireComputeHost(
   c: Context<AppEnv>,
   host: string,
-  expect: 'up' | 'down',
+  expect?: 'up' | 'down',
 ): Promise<void> {
   const service = await loadHostService(c.var.db.$primary, host).catch((error: unknown) => {
     if (error instanceof NotFound) throw new BadRequest(`Compute host ${host} could not be found.`);
@@ -84,14 +87,17 @@ export interface MigrationRequest {
 }
 
 async function insertMigrationRow(
-  db: PrimaryDb,
+  c: Context<AppEnv>,
   instance: InstanceRow,
   request: MigrationRequest,
 ): Promise<number> {
-  const [inserted] = await db
+  const [inserted] = await c.var.db.$primary
     .insert(migrations)
     .values({
       instance_uuid: instance.uuid,
+      // Whoever asked for the move, which is not necessarily the server's owner (compute 2.80).
+      user_id: c.var.caller.userId,
+      project_id: c.var.caller.projectId,
       migration_type: request.migration_type,
       status: 'pre-migrating',
       source_compute: instance.host,
@@ -124,7 +130,7 @@ export async function startMigration(
   await requireMoveCommands(db, request.migration_type, 'source', instance.host);
   await requireMoveCommands(db, request.migration_type, 'destination', request.dest_compute);
   await transitionInstance(db, instance.uuid, request.event);
-  const migrationId = await insertMigrationRow(db, instance, request).catch(async (error: unknown) => {
+  const migrationId = await insertMigrationRow(c, instance, request).catch(async (error: unknown) => {
     await transitionInstance(db, instance.uuid, 'server_action_abandoned');
     throw error;
   });

@@ -1,5 +1,5 @@
 import { StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
-import { and, desc, eq, inArray, lt, or, type SQL } from 'drizzle-orm';
+import { and, desc, eq, inArray, type SQL } from 'drizzle-orm';
 import type { Context } from 'hono';
 import * as v from 'valibot';
 import type { PrimaryDb } from '../../../schema/db.ts';
@@ -12,7 +12,7 @@ import { checkMetadataQuota } from '../../compute/quotas.ts';
 import { hintProblems, loadActivePolicies } from '../../scheduler/policies.ts';
 import { stateMachineArn } from '../../shared/aws.ts';
 import { randomPassword } from '../../shared/encoding.ts';
-import { BadRequest, NotFound, OverQuota, ServiceUnavailable } from '../../shared/errors.ts';
+import { BadRequest, Conflict, NotFound, OverQuota, ServiceUnavailable } from '../../shared/errors.ts';
 import type { AppEnv, Caller } from '../context.ts';
 import { resourceLinks } from '../links.ts';
 import { requestedVersion } from '../middleware/extension-versions.ts';
@@ -27,10 +27,23 @@ import {
   CREATE_OPTION_FIELDS,
   checkImage,
   checkKeyName,
+  Description,
+  defaultHostname,
+  Fqdn,
   insertWithinQuota,
   requestedCounts,
+  Tags,
+  TrustedCertificates,
+  takesLaterAttributes,
 } from './server-create-options.ts';
-import { LIST_FILTER_FIELDS, listFilterConditions } from './server-filters.ts';
+import {
+  afterMarker,
+  LIST_FILTER_FIELDS,
+  listFilterConditions,
+  orderBy,
+  sortTerms,
+  VERSION_3_LIST_FIELDS,
+} from './server-filters.ts';
 import { requireUnlocked } from './server-lock.ts';
 import { serverDetail } from './server-view.ts';
 
@@ -65,6 +78,13 @@ const CreateServer = v.object({
       v.record(v.pipe(v.string(), v.minLength(1), v.maxLength(255)), v.unknown()),
       {},
     ),
+    // Version 3: what Nova's later microversions let a create say (a pinned older version ignores it).
+    description: v.optional(Description),
+    hostname: v.optional(Fqdn),
+    tags: v.optional(Tags),
+    trusted_image_certificates: v.optional(TrustedCertificates),
+    host: v.optional(Fqdn),
+    hypervisor_hostname: v.optional(Fqdn),
   }),
 });
 
@@ -73,6 +93,10 @@ const UpdateServer = v.object({
     name: v.optional(
       v.pipe(v.string(), v.trim(), v.minLength(1, 'name must not be empty'), v.maxLength(255)),
     ),
+    // Version 3.
+    description: v.optional(Description),
+    hostname: v.optional(Fqdn),
+    pinned_availability_zone: v.optional(v.nullable(v.pipe(v.string(), v.minLength(1), v.maxLength(255)))),
   }),
 });
 
@@ -110,28 +134,29 @@ async function latestFaults(db: Pick<PrimaryDb, 'select'>, uuids: string[]) {
   return latest;
 }
 
-async function listInstances(c: Context<AppEnv>, query: v.InferOutput<typeof ListQuery>) {
+async function listInstances(c: Context<AppEnv>, requested: v.InferOutput<typeof ListQuery>) {
   authorize(c.var.caller, 'compute:get_all');
+  const query = { ...requested };
+  const later = takesLaterAttributes(c);
+  if (!later) for (const field of VERSION_3_LIST_FIELDS) delete query[field];
   const allTenants = query.all_tenants !== undefined && ['1', 'true', 'True'].includes(query.all_tenants);
   if (allTenants) authorize(c.var.caller, 'compute:get_all_tenants');
   const scope = projectScope(c.var.caller, allTenants);
+  const order = sortTerms(c.var.caller, query);
   let after: SQL | undefined;
   if (query.marker) {
     const [marker] = await c.var.db
-      .select({ id: instances.id, created_at: instances.created_at })
+      .select()
       .from(instances)
       .where(and(eq(instances.uuid, query.marker), scope));
     if (!marker) throw new BadRequest(`marker [${query.marker}] not found`);
-    after = or(
-      lt(instances.created_at, marker.created_at),
-      and(eq(instances.created_at, marker.created_at), lt(instances.id, marker.id)),
-    );
+    after = afterMarker(order, marker);
   }
   return c.var.db
     .select()
     .from(instances)
-    .where(and(listFilterConditions(c.var.caller, query), scope, after))
-    .orderBy(desc(instances.created_at), desc(instances.id))
+    .where(and(listFilterConditions(c.var.caller, query, later), scope, after))
+    .orderBy(...orderBy(order))
     .limit(query.limit ?? DEFAULT_PAGE_SIZE);
 }
 
@@ -171,31 +196,58 @@ async function createServer(c: Context<AppEnv>, { server }: v.InferOutput<typeof
   if (server.key_name !== undefined) await checkKeyName(db, caller, server.key_name);
   const multipleCreate = enabled(MULTIPLE_CREATE_ALIAS);
   const counts = multipleCreate ? requestedCounts(server) : { min: 1, max: 1 };
+  const later: Partial<typeof server> = takesLaterAttributes(c) ? server : {};
+  if (later.hostname !== undefined && counts.max > 1) {
+    throw new BadRequest('Unable to allocate a single hostname to multiple instances');
+  }
+  if (later.host !== undefined || later.hypervisor_hostname !== undefined) {
+    await checkRequestedDestination(db, caller, later.host, later.hypervisor_hostname);
+  }
   const snapshot = flavorSnapshot(flavor);
   const reservationId = `r-${crypto.randomUUID().slice(0, 8)}`;
   const now = new Date();
   let rows: Awaited<ReturnType<typeof insertWithinQuota>>;
   try {
     await checkMetadataQuota(db, caller.projectId, Object.keys(server.metadata).length);
-    rows = await insertWithinQuota(db, caller, snapshot, counts, (index, count) => ({
-      uuid: crypto.randomUUID(),
-      project_id: caller.projectId,
-      user_id: caller.userId,
-      // Several servers from one request are told apart by their position (Havana: name-N).
-      display_name: count > 1 ? `${server.name}-${index + 1}` : server.name,
-      image_ref: server.image_ref,
-      flavor: snapshot,
-      vm_state: 'building',
-      task_state: 'scheduling',
-      availability_zone: availabilityZone,
-      metadata: server.metadata,
-      key_name: server.key_name ?? null,
-      user_data: server['os-user-data:user_data'] ?? null,
-      scheduler_hints: hints,
-      reservation_id: reservationId,
-      created_at: now,
-      updated_at: now,
-    }));
+    rows = await insertWithinQuota(
+      db,
+      caller,
+      snapshot,
+      counts,
+      (index, count) => {
+        const uuid = crypto.randomUUID();
+        // Several servers from one request are told apart by their position (Havana: name-N), and so
+        // are the hostnames made from their name (Nova).
+        const suffix = count > 1 ? `-${index + 1}` : '';
+        return {
+          uuid,
+          project_id: caller.projectId,
+          user_id: caller.userId,
+          display_name: `${server.name}${suffix}`,
+          description: later.description ?? null,
+          hostname: later.hostname ?? defaultHostname(server.name, uuid, suffix),
+          image_ref: server.image_ref,
+          flavor: snapshot,
+          vm_state: 'building',
+          task_state: 'scheduling',
+          availability_zone: availabilityZone,
+          // The zone stays the server's for its moves (boot.schedule keeps it); a view shows it pinned
+          // from the start.
+          requested_availability_zone: availabilityZone,
+          trusted_image_certificates: later.trusted_image_certificates ?? null,
+          requested_host: later.host ?? null,
+          requested_node: later.hypervisor_hostname ?? null,
+          metadata: server.metadata,
+          key_name: server.key_name ?? null,
+          user_data: server['os-user-data:user_data'] ?? null,
+          scheduler_hints: hints,
+          reservation_id: reservationId,
+          created_at: now,
+          updated_at: now,
+        };
+      },
+      later.tags,
+    );
   } catch (error) {
     // Havana's quota refusal tells clients a retry may succeed once something is deleted.
     if (error instanceof OverQuota) c.header('Retry-After', '0');
@@ -248,6 +300,52 @@ async function createServer(c: Context<AppEnv>, { server }: v.InferOutput<typeof
   return c.json({ server: { id: uuid, links, [passwordKey]: password } }, 202);
 }
 
+/**
+ * A create may name the compute host and node to boot on: only callers who see where servers run,
+ * and only a host (and node) that exists (Nova's requested destination, 2.74).
+ */
+async function checkRequestedDestination(
+  db: Pick<PrimaryDb, 'select'>,
+  caller: Caller,
+  host: string | undefined,
+  node: string | undefined,
+): Promise<void> {
+  authorize(caller, 'compute:extended_server_attributes');
+  const [found] = await db
+    .select({ id: computeNodes.id })
+    .from(computeNodes)
+    .where(
+      and(
+        host === undefined ? undefined : eq(computeNodes.host, host),
+        node === undefined ? undefined : eq(computeNodes.hypervisor_hostname, node),
+        eq(computeNodes.deleted, 0),
+      ),
+    )
+    .limit(1);
+  if (!found) throw new BadRequest(`Compute host ${host ?? node} could not be found.`);
+}
+
+/**
+ * The zone a server is pinned to once an update asks for `requested` (Nova's 2.104): null unpins; a
+ * server may be pinned only to the zone it is in, and a pinned one only re-pinned to its own zone.
+ */
+function pinnedZone(instance: typeof instances.$inferSelect, requested: string | null): string | null {
+  const pinned = instance.requested_availability_zone;
+  if (requested === null || requested === pinned) return requested;
+  if (pinned !== null) {
+    throw new Conflict(
+      'Cannot change pinned availability zone directly. Unpin first by setting pinned_availability_zone to null.',
+    );
+  }
+  const current = instance.availability_zone;
+  if (requested !== current) {
+    throw new Conflict(
+      `Server can only be pinned to its current availability zone '${current}', but '${requested}' was requested.`,
+    );
+  }
+  return requested;
+}
+
 async function deleteServer(c: Context<AppEnv>, uuid: string) {
   authorize(c.var.caller, 'compute:delete');
   const db = c.var.db.$primary;
@@ -289,11 +387,16 @@ export const serversExtension: Extension = defineExtension({
   alias: 'servers',
   name: 'Servers',
   description: 'Servers.',
-  version: 2,
+  version: 3,
   core: true,
   history: [
     { version: 1, change: 'Havana v3: create answers admin_pass' },
     { version: 2, change: 'create answers admin_password (the Icehouse name) instead of admin_pass' },
+    {
+      version: 3,
+      change:
+        "Nova's later server attributes, written here and shown by the /v2.1 face: create takes description, hostname, tags, trusted_image_certificates and (admins) the host and hypervisor_hostname to boot on; update description, hostname and pinned_availability_zone; rebuild description, hostname, key_name, user_data and trusted_image_certificates; the list filters by tags, tags-any, not-tags, not-tags-any, changes-before, locked, hostname, key_name, config_drive, created_at, launched_at, terminated_at, power_state and progress, lets members filter their own servers by vm_state, task_state, availability_zone and user_id, and sorts by sort_key/sort_dir",
+    },
   ],
   routes: [
     route({
@@ -362,12 +465,20 @@ export const serversExtension: Extension = defineExtension({
         authorize(c.var.caller, 'compute:update');
         const uuid = c.req.param('server_id') ?? '';
         const db = c.var.db.$primary;
-        if (!(await findInstance(db, c.var.caller, uuid)))
-          throw new NotFound(`Instance ${uuid} could not be found.`);
-        if (body.server.name !== undefined) {
+        const instance = await findInstance(db, c.var.caller, uuid);
+        if (!instance) throw new NotFound(`Instance ${uuid} could not be found.`);
+        const { name, description, hostname, pinned_availability_zone: pin } = body.server;
+        const later = takesLaterAttributes(c);
+        const changes = {
+          ...(name === undefined ? {} : { display_name: name }),
+          ...(later && description !== undefined ? { description } : {}),
+          ...(later && hostname !== undefined ? { hostname } : {}),
+          ...(later && pin !== undefined ? { requested_availability_zone: pinnedZone(instance, pin) } : {}),
+        };
+        if (Object.keys(changes).length > 0) {
           await db
             .update(instances)
-            .set({ display_name: body.server.name, updated_at: new Date() })
+            .set({ ...changes, updated_at: new Date() })
             .where(and(eq(instances.uuid, uuid), eq(instances.deleted, 0)));
         }
         const updated = await findInstance(db, c.var.caller, uuid);
