@@ -12,13 +12,12 @@ import {
   login,
   primaryDb,
   replicaCaughtUp,
-  stackInfo,
   waitForServer,
 } from '../helpers/api.ts';
 import { startRegisteredTestAgent } from '../helpers/hosts.ts';
 import { createMember } from '../helpers/identity.ts';
 import { M1_TINY, newInstanceRow } from '../helpers/instance-rows.ts';
-import { type OpenstackCloud, openstack, openstackJson, writeCloudsYaml } from '../helpers/openstack-cli.ts';
+import { adminCloud, type OpenstackCloud, openstack, openstackJson } from '../helpers/openstack-cli.ts';
 import { v21Call } from '../helpers/v21.ts';
 
 // The admin faces of /v2.1 (hypervisors, services, aggregates, migrations, usage, hosts) as Debian 12's
@@ -890,13 +889,7 @@ describe('the /v2.1 admin faces', () => {
 
     beforeAll(async () => {
       dir = await mkdtemp(join(tmpdir(), 'compute-v21-admin-'));
-      const { apiUrl, admin: credentials } = stackInfo();
-      cloud = await writeCloudsYaml(dir, {
-        authUrl: `${apiUrl}/identity/v3`,
-        username: credentials.username,
-        password: credentials.password,
-        projectName: credentials.project,
-      });
+      cloud = await adminCloud(dir);
     });
 
     afterAll(async () => {

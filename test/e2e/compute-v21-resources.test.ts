@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_MICROVERSION } from '../../functions/api/nova-v21/registry.ts';
 import { login, stackInfo } from '../helpers/api.ts';
 import { createMember } from '../helpers/identity.ts';
-import { type OpenstackCloud, openstack, openstackJson, writeCloudsYaml } from '../helpers/openstack-cli.ts';
+import { adminCloud, type OpenstackCloud, openstack, openstackJson } from '../helpers/openstack-cli.ts';
 import { callAnyMicroversion } from '../helpers/v21.ts';
 
 // The /v2.1 resource faces (flavors, extra specs, flavor access, keypairs, limits, quotas, zones,
@@ -1097,13 +1097,7 @@ describe('the openstack CLI against /v2.1', () => {
   let cloud: OpenstackCloud;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'v21-cli-'));
-    const { apiUrl, admin: credentials } = stackInfo();
-    cloud = await writeCloudsYaml(dir, {
-      authUrl: `${apiUrl}/identity/v3`,
-      username: credentials.username,
-      password: credentials.password,
-      projectName: credentials.project,
-    });
+    cloud = await adminCloud(dir);
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

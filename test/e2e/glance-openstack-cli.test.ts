@@ -7,7 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { images } from '../../schema/tables/index.ts';
 import { primaryDb, replicaCaughtUp, stackInfo } from '../helpers/api.ts';
 import { createMember } from '../helpers/identity.ts';
-import { type OpenstackCloud, openstack, openstackJson, writeCloudsYaml } from '../helpers/openstack-cli.ts';
+import {
+  adminCloud,
+  type OpenstackCloud,
+  openstack,
+  openstackJson,
+  writeCloudsYaml,
+} from '../helpers/openstack-cli.ts';
 
 // Debian 12's unmodified `openstack image list/show` (openstacksdk 0.101 over keystoneauth 5.0): it
 // finds the image endpoint in the catalog, discovers its version at /image, then pages through
@@ -64,12 +70,7 @@ describe('the openstack CLI against /image', () => {
         },
       ]);
     await replicaCaughtUp();
-    admin = await writeCloudsYaml(await mkdtemp(join(dir, 'admin-')), {
-      authUrl: `${apiUrl}/identity/v3`,
-      username: stackInfo().admin.username,
-      password: stackInfo().admin.password,
-      projectName: stackInfo().admin.project,
-    });
+    admin = await adminCloud(await mkdtemp(join(dir, 'admin-')));
     member = await writeCloudsYaml(await mkdtemp(join(dir, 'member-')), {
       authUrl: `${apiUrl}/identity/v3`,
       username: memberName,

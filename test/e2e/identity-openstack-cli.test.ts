@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, login, stackInfo } from '../helpers/api.ts';
-import { type OpenstackCloud, openstack, openstackJson, writeCloudsYaml } from '../helpers/openstack-cli.ts';
+import { adminCloud, type OpenstackCloud, openstack, openstackJson } from '../helpers/openstack-cli.ts';
 
 // Debian 12's unmodified `openstack` CLI (python3-openstackclient 6.0, keystoneauth1 5.0,
 // keystoneclient 5.0.1) against the identity service, with the clouds.yaml a user would write.
@@ -14,13 +14,7 @@ describe('the openstack CLI against /identity', () => {
   let cloud: OpenstackCloud;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'identity-cli-'));
-    const { apiUrl, admin } = stackInfo();
-    cloud = await writeCloudsYaml(dir, {
-      authUrl: `${apiUrl}/identity/v3`,
-      username: admin.username,
-      password: admin.password,
-      projectName: admin.project,
-    });
+    cloud = await adminCloud(dir);
   });
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });

@@ -2,9 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IMAGE, stackInfo } from '../helpers/api.ts';
+import { IMAGE } from '../helpers/api.ts';
 import { startRegisteredTestAgent } from '../helpers/hosts.ts';
-import { type OpenstackCloud, openstack, openstackJson, writeCloudsYaml } from '../helpers/openstack-cli.ts';
+import { adminCloud, type OpenstackCloud, openstack, openstackJson } from '../helpers/openstack-cli.ts';
 
 // Debian 12's unmodified `openstack` CLI (python3-openstackclient 6.0: novaclient 18.1 at 2.1 for
 // servers, hypervisors, quotas and usage; openstacksdk 0.101 negotiating per resource for flavors,
@@ -20,13 +20,7 @@ const agents: Array<{ stop(): Promise<void> }> = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'compute-cli-'));
-  const { apiUrl, admin } = stackInfo();
-  cloud = await writeCloudsYaml(dir, {
-    authUrl: `${apiUrl}/identity/v3`,
-    username: admin.username,
-    password: admin.password,
-    projectName: admin.project,
-  });
+  cloud = await adminCloud(dir);
   for (const host of HOSTS) agents.push(await startRegisteredTestAgent({ host, availabilityZone: ZONE }));
 });
 

@@ -61,30 +61,45 @@ export interface ApiResponse<T = Record<string, unknown>> {
   body: T;
 }
 
+export interface CallOptions {
+  token?: string | null;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+/** The request a call sends: `token` as X-Auth-Token (none when null), `body` as JSON unless a string. */
+export function callRequest(
+  method: string,
+  options: CallOptions,
+): RequestInit & { headers: Record<string, string> } {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token) headers['x-auth-token'] = options.token;
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  const body =
+    options.body === undefined || typeof options.body === 'string'
+      ? options.body
+      : JSON.stringify(options.body);
+  return { method, headers, body };
+}
+
+/** A call's answer, its JSON body parsed ({} when it has none). */
+export async function callResponse<T>(response: Response): Promise<ApiResponse<T>> {
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: (text ? JSON.parse(text) : {}) as T };
+}
+
 /** A JSON call to the API; `token` null sends no X-Auth-Token. */
 export async function call<T = Record<string, unknown>>(
   method: string,
   path: string,
-  options: { token?: string | null; body?: unknown; headers?: Record<string, string> } = {},
+  options: CallOptions = {},
 ): Promise<ApiResponse<T>> {
-  const headers: Record<string, string> = { ...options.headers };
-  if (options.token) headers['x-auth-token'] = options.token;
+  const request = callRequest(method, options);
   if (consistencyToken && (method === 'GET' || method === 'HEAD'))
-    headers['x-consistency-token'] = consistencyToken;
-  if (options.body !== undefined) headers['content-type'] = 'application/json';
-  const response = await fetch(`${stackInfo().apiUrl}${path}`, {
-    method,
-    headers,
-    body:
-      options.body === undefined
-        ? undefined
-        : typeof options.body === 'string'
-          ? options.body
-          : JSON.stringify(options.body),
-  });
+    request.headers['x-consistency-token'] = consistencyToken;
+  const response = await fetch(`${stackInfo().apiUrl}${path}`, request);
   consistencyToken = response.headers.get('x-consistency-token') ?? consistencyToken;
-  const text = await response.text();
-  return { status: response.status, headers: response.headers, body: (text ? JSON.parse(text) : {}) as T };
+  return callResponse<T>(response);
 }
 
 export const IMAGE = '70a599e0-31e7-49b7-b260-868f441e862b';

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { stackInfo } from './api.ts';
 
 // Runs Debian's unmodified `openstack` CLI against the test cloud: a clouds.yaml of the test's own, and
 // an environment without proxies or OS_* variables, so only that file decides where the CLI goes. The
@@ -44,6 +45,17 @@ export async function writeCloudsYaml(dir: string, credentials: CloudCredentials
   };
   await writeFile(cloudsPath, JSON.stringify(document, null, 2), { mode: 0o600 });
   return { cloudsPath, cloud };
+}
+
+/** The stack admin's cloud: a clouds.yaml in `dir` (writeCloudsYaml) for the admin in its own project. */
+export function adminCloud(dir: string): Promise<OpenstackCloud> {
+  const { apiUrl, admin } = stackInfo();
+  return writeCloudsYaml(dir, {
+    authUrl: `${apiUrl}/identity/v3`,
+    username: admin.username,
+    password: admin.password,
+    projectName: admin.project,
+  });
 }
 
 function cliEnvironment(cloud: OpenstackCloud): NodeJS.ProcessEnv {

@@ -1,6 +1,6 @@
 import { createApp } from '../../functions/api/app.ts';
 import { MAX_MICROVERSION } from '../../functions/api/nova-v21/registry.ts';
-import { type ApiResponse, call, stackInfo } from './api.ts';
+import { type ApiResponse, type CallOptions, call, callRequest, callResponse, stackInfo } from './api.ts';
 
 // /v2.1 calls at any microversion. The stack advertises the highest microversion up to which every
 // change is implemented; faces implement some later ones too. A call for a microversion above the
@@ -12,8 +12,6 @@ const VERSION_HEADER = 'X-OpenStack-Nova-API-Version';
 
 let beyondAdvertised: ReturnType<typeof createApp> | undefined;
 
-type CallOptions = { token?: string | null; body?: unknown; headers?: Record<string, string> };
-
 /** `call`, except that a request for a microversion the stack does not advertise yet is served in-process. */
 export async function callAnyMicroversion<T = Record<string, unknown>>(
   method: string,
@@ -23,26 +21,13 @@ export async function callAnyMicroversion<T = Record<string, unknown>>(
   const requested = Number(options.headers?.[VERSION_HEADER]?.split('.')[1] ?? 1);
   if (requested <= MAX_MICROVERSION) return call<T>(method, path, options);
   beyondAdvertised ??= createApp({ microversionCeiling: LATEST });
-  const headers: Record<string, string> = { ...options.headers };
-  if (options.token) headers['x-auth-token'] = options.token;
-  if (options.body !== undefined) headers['content-type'] = 'application/json';
   // The stack's own origin, so that links the app writes are the ones the stack would write.
   const response = await beyondAdvertised.request(
     `${stackInfo().apiUrl}${path}`,
-    {
-      method,
-      headers,
-      body:
-        options.body === undefined
-          ? undefined
-          : typeof options.body === 'string'
-            ? options.body
-            : JSON.stringify(options.body),
-    },
+    callRequest(method, options),
     stackInfo().env,
   );
-  const text = await response.text();
-  return { status: response.status, headers: response.headers, body: (text ? JSON.parse(text) : {}) as T };
+  return callResponse<T>(response);
 }
 
 /** A /v2.1 call at 2.`minor`. */

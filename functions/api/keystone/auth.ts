@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, type SQL, sql } from 'drizzle-orm';
 import { type Context, Hono } from 'hono';
 import * as v from 'valibot';
 import { projects, users } from '../../../schema/tables/index.ts';
@@ -19,38 +19,26 @@ import { collectionLinks, domainView, identityBase, keystoneTime, projectView } 
 // Keystone's /v3/auth: password authentication, token validation and revocation, and what a token
 // gives access to (catalog, projects, domains). The request shapes are those keystoneauth 5 sends.
 
-/** `{"id": ...}` or `{"name": ...}`, never both, as Keystone references users, projects and domains. */
-function exactlyIdOrName<T extends { id?: string; name?: string }>() {
-  return v.check<T, string>(
-    (ref) => (ref.id === undefined) !== (ref.name === undefined),
-    'give exactly one of id and name',
+/**
+ * A reference to a user, project or domain as Keystone takes one: `{"id": ...}` or `{"name": ...}`,
+ * never both, with `entries` beside them.
+ */
+function entityRef<TEntries extends v.ObjectEntries>(nameLength: number, entries: TEntries) {
+  return v.pipe(
+    v.strictObject({ id: v.optional(EntityId), name: v.optional(entityName(nameLength)), ...entries }),
+    v.check((ref) => (ref.id === undefined) !== (ref.name === undefined), 'give exactly one of id and name'),
   );
 }
 
-const DomainRef = v.pipe(
-  v.strictObject({ id: v.optional(EntityId), name: v.optional(entityName(64)) }),
-  exactlyIdOrName(),
-);
+const DomainRef = entityRef(64, {});
 
-const UserRef = v.pipe(
-  v.strictObject({
-    id: v.optional(EntityId),
-    name: v.optional(entityName(255)),
-    domain: v.optional(DomainRef),
-    // Keystone's own limit (max_password_length).
-    password: v.pipe(v.string(), v.maxLength(4096)),
-  }),
-  exactlyIdOrName(),
-);
+const UserRef = entityRef(255, {
+  domain: v.optional(DomainRef),
+  // Keystone's own limit (max_password_length).
+  password: v.pipe(v.string(), v.maxLength(4096)),
+});
 
-const ProjectRef = v.pipe(
-  v.strictObject({
-    id: v.optional(EntityId),
-    name: v.optional(entityName(64)),
-    domain: v.optional(DomainRef),
-  }),
-  exactlyIdOrName(),
-);
+const ProjectRef = entityRef(64, { domain: v.optional(DomainRef) });
 
 // Only project scope exists: every token is scoped to a project (given, or the user's default one).
 const AuthRequest = v.strictObject({
@@ -78,8 +66,16 @@ const AuthenticationRequired = 'The request you have made requires authenticatio
 // (passwords.ts's iterations) as a wrong password: its timing must not tell which it was either.
 const DECOY_HASH = 'pbkdf2-sha256$100000$tBuH9HuwuZUaNST_Ix1yFA$LdzjmIOOyHT-RQbuIK7XPHnUUlPT2hfQAoobarXLZZI';
 
-function byIdOrName(ref: { id?: string; name?: string }, table: typeof users | typeof projects) {
-  return ref.id !== undefined ? eq(table.id, ref.id) : eq(table.name, ref.name ?? '');
+/** The enabled user or project a reference names; one in another domain matches nothing. */
+function enabledByRef(
+  ref: { id?: string; name?: string; domain?: { id?: string; name?: string } },
+  table: typeof users | typeof projects,
+): SQL | undefined {
+  return and(
+    ref.domain && !isDefaultDomain(ref.domain) ? sql`false` : undefined,
+    ref.id !== undefined ? eq(table.id, ref.id) : eq(table.name, ref.name ?? ''),
+    eq(table.enabled, true),
+  );
 }
 
 function tokenBody(c: Context<AppEnv>, claims: TokenClaims, withCatalog: boolean) {
@@ -118,13 +114,7 @@ export const authRoutes = new Hono<AppEnv>()
     const { auth } = await readJson(c, AuthRequest);
     const db = c.var.db.$primary;
     const userRef = auth.identity.password.user;
-    const [user] =
-      !userRef.domain || isDefaultDomain(userRef.domain)
-        ? await db
-            .select()
-            .from(users)
-            .where(and(byIdOrName(userRef, users), eq(users.enabled, true)))
-        : [];
+    const [user] = await db.select().from(users).where(enabledByRef(userRef, users));
     // One message for unknown user, disabled user and wrong password: the answer must not reveal which.
     const passwordMatches = await verifyPassword(userRef.password, user?.password_hash ?? DECOY_HASH);
     if (!user || !passwordMatches) {
@@ -133,13 +123,7 @@ export const authRoutes = new Hono<AppEnv>()
     const projectRef =
       auth.scope?.project ?? (user.default_project_id ? { id: user.default_project_id } : undefined);
     if (!projectRef) throw new Unauthorized('No project scope was given and the user has no default project');
-    const [project] =
-      !projectRef.domain || isDefaultDomain(projectRef.domain)
-        ? await db
-            .select()
-            .from(projects)
-            .where(and(byIdOrName(projectRef, projects), eq(projects.enabled, true)))
-        : [];
+    const [project] = await db.select().from(projects).where(enabledByRef(projectRef, projects));
     const roles = project ? await rolesOnProject(db, user.id, project.id) : [];
     if (!project || roles.length === 0)
       throw new Unauthorized('The user has no role on the requested project');

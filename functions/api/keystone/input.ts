@@ -1,10 +1,10 @@
-import { type SQL, sql } from 'drizzle-orm';
+import { and, eq, type SQL, sql } from 'drizzle-orm';
 import * as v from 'valibot';
+import type { projects, users } from '../../../schema/tables/index.ts';
 import { DEFAULT_DOMAIN } from '../../identity/domains.ts';
-import { Conflict } from '../../shared/errors.ts';
 
 // The pieces the Keystone routes share: input schemas (lengths follow the columns in
-// schema/tables/identity.ts) and the answer to a duplicate name.
+// schema/tables/identity.ts) and the list filters they take.
 
 export const EntityId = v.pipe(v.string(), v.minLength(1), v.maxLength(64));
 
@@ -53,9 +53,14 @@ export const ListFilters = v.strictObject({
   enabled: v.optional(QueryBoolean),
 });
 
-/** Names are unique (per kind, in the one domain): Keystone's 409 for a taken one. */
-export function duplicateName(kind: 'project' | 'user' | 'role', name: string): Conflict {
-  return new Conflict(
-    `Conflict occurred attempting to store ${kind} - Duplicate entry found with name ${name}.`,
+/** ListFilters as a condition on the projects or users table. */
+export function listFilterCondition(
+  filters: v.InferOutput<typeof ListFilters>,
+  table: typeof projects | typeof users,
+): SQL | undefined {
+  return and(
+    matchesNoDomain(filters.domain_id),
+    filters.name !== undefined ? eq(table.name, filters.name) : undefined,
+    filters.enabled !== undefined ? eq(table.enabled, filters.enabled) : undefined,
   );
 }

@@ -1,24 +1,24 @@
-import { and, asc, eq, type SQL } from 'drizzle-orm';
+import { asc, eq } from 'drizzle-orm';
 import { Hono } from 'hono';
 import * as v from 'valibot';
 import type { PrimaryDb } from '../../../schema/db.ts';
-import { projects, roleAssignments } from '../../../schema/tables/index.ts';
+import { projects } from '../../../schema/tables/index.ts';
 import { DEFAULT_DOMAIN } from '../../identity/domains.ts';
 import { newIdentityId } from '../../identity/ids.ts';
 import { recordRevocations } from '../../identity/revocations.ts';
-import { isDuplicateKey, NotFound } from '../../shared/errors.ts';
+import { NotFound } from '../../shared/errors.ts';
 import type { AppEnv } from '../context.ts';
 import { authenticate } from '../middleware/auth.ts';
 import { readJson, readQuery } from '../middleware/validate.ts';
 import { authorize } from '../policy.ts';
 import { authorizeOwnProject } from './access.ts';
+import { deleteRoleHolder, storeNamed } from './entities.ts';
 import {
   DefaultDomainId,
   Description,
-  duplicateName,
   entityName,
   ListFilters,
-  matchesNoDomain,
+  listFilterCondition,
   NoOptions,
   someAttribute,
 } from './input.ts';
@@ -31,14 +31,19 @@ const ProjectName = entityName(64);
 
 const NoTags = v.pipe(v.array(v.string()), v.length(0, 'project tags are not supported'));
 
+// What a project is created with and changed by, beside its name.
+const ATTRIBUTES = {
+  domain_id: v.optional(DefaultDomainId),
+  description: v.optional(Description),
+  enabled: v.optional(v.boolean()),
+  options: v.optional(NoOptions),
+  tags: v.optional(NoTags),
+};
+
 const CreateProject = v.strictObject({
   project: v.strictObject({
     name: ProjectName,
-    domain_id: v.optional(DefaultDomainId),
-    description: v.optional(Description),
-    enabled: v.optional(v.boolean()),
-    options: v.optional(NoOptions),
-    tags: v.optional(NoTags),
+    ...ATTRIBUTES,
     // The domain is a top-level project's parent; project hierarchies are not supported.
     parent_id: v.nullish(v.literal(DEFAULT_DOMAIN.id, 'project hierarchies are not supported')),
     is_domain: v.optional(v.literal(false, 'projects acting as domains are not supported')),
@@ -46,32 +51,13 @@ const CreateProject = v.strictObject({
 });
 
 const UpdateProject = v.strictObject({
-  project: v.pipe(
-    v.strictObject({
-      name: v.optional(ProjectName),
-      domain_id: v.optional(DefaultDomainId),
-      description: v.optional(Description),
-      enabled: v.optional(v.boolean()),
-      options: v.optional(NoOptions),
-      tags: v.optional(NoTags),
-    }),
-    someAttribute(),
-  ),
+  project: v.pipe(v.strictObject({ name: v.optional(ProjectName), ...ATTRIBUTES }), someAttribute()),
 });
 
 export async function findProject(db: PrimaryDb, id: string) {
   const [project] = await db.select().from(projects).where(eq(projects.id, id));
   if (!project) throw new NotFound(`Could not find project: ${id}.`);
   return project;
-}
-
-/** The `?name=&domain_id=&enabled=` filters, as a condition on `projects`. */
-export function projectFilters(filters: v.InferOutput<typeof ListFilters>): SQL | undefined {
-  return and(
-    matchesNoDomain(filters.domain_id),
-    filters.name !== undefined ? eq(projects.name, filters.name) : undefined,
-    filters.enabled !== undefined ? eq(projects.enabled, filters.enabled) : undefined,
-  );
 }
 
 export const projectRoutes = new Hono<AppEnv>()
@@ -85,12 +71,7 @@ export const projectRoutes = new Hono<AppEnv>()
       enabled: project.enabled ?? true,
       created_at: new Date(),
     };
-    try {
-      await c.var.db.$primary.insert(projects).values(row);
-    } catch (error) {
-      if (isDuplicateKey(error)) throw duplicateName('project', project.name);
-      throw error;
-    }
+    await storeNamed('project', project.name, () => c.var.db.$primary.insert(projects).values(row));
     return c.json({ project: projectView(c, { ...row, updated_at: null }) }, 201);
   })
   .get('/projects', authenticate, async (c) => {
@@ -99,7 +80,7 @@ export const projectRoutes = new Hono<AppEnv>()
     const rows = await c.var.db.$primary
       .select()
       .from(projects)
-      .where(projectFilters(filters))
+      .where(listFilterCondition(filters, projects))
       .orderBy(asc(projects.name));
     return c.json({ projects: rows.map((project) => projectView(c, project)), links: collectionLinks(c) });
   })
@@ -121,28 +102,19 @@ export const projectRoutes = new Hono<AppEnv>()
       ...(change.enabled !== undefined ? { enabled: change.enabled } : {}),
       updated_at: new Date(),
     };
-    try {
-      await db.transaction(async (tx) => {
+    await storeNamed('project', change.name ?? project.name, () =>
+      db.transaction(async (tx) => {
         await tx.update(projects).set(set).where(eq(projects.id, id));
         // A disabled project's tokens stop at once, as a deleted one's.
         if (change.enabled === false)
           await recordRevocations(tx, [{ projectId: id }], c.var.config.TOKEN_TTL_SECONDS);
-      });
-    } catch (error) {
-      if (isDuplicateKey(error)) throw duplicateName('project', change.name ?? project.name);
-      throw error;
-    }
+      }),
+    );
     const updated = { ...project, ...set };
     return c.json({ project: projectView(c, updated) });
   })
   .delete('/projects/:project_id', authenticate, async (c) => {
     authorize(c.var.caller, 'identity:delete_project');
-    const id = c.req.param('project_id');
-    await c.var.db.transaction(async (tx) => {
-      const deleted = await tx.delete(projects).where(eq(projects.id, id));
-      if (deleted.rowsAffected === 0) throw new NotFound(`Could not find project: ${id}.`);
-      await tx.delete(roleAssignments).where(eq(roleAssignments.project_id, id));
-      await recordRevocations(tx, [{ projectId: id }], c.var.config.TOKEN_TTL_SECONDS);
-    });
+    await deleteRoleHolder(c, 'project', c.req.param('project_id'));
     return c.body(null, 204);
   });

@@ -5,12 +5,13 @@ import type { PrimaryDb } from '../../../schema/db.ts';
 import { roleAssignments, roles } from '../../../schema/tables/index.ts';
 import { newIdentityId } from '../../identity/ids.ts';
 import { recordRevocations } from '../../identity/revocations.ts';
-import { isDuplicateKey, NotFound } from '../../shared/errors.ts';
+import { NotFound } from '../../shared/errors.ts';
 import type { AppEnv } from '../context.ts';
 import { authenticate } from '../middleware/auth.ts';
 import { readJson, readQuery } from '../middleware/validate.ts';
 import { authorize } from '../policy.ts';
-import { Description, duplicateName, entityName, NoOptions, someAttribute } from './input.ts';
+import { storeNamed } from './entities.ts';
+import { Description, entityName, NoOptions, someAttribute } from './input.ts';
 import { collectionLinks, roleView } from './views.ts';
 
 // Keystone's /v3/roles as `openstack role ...` uses it. Roles are global: a role with a domain_id
@@ -55,12 +56,7 @@ export const roleRoutes = new Hono<AppEnv>()
       description: role.description ?? null,
       created_at: new Date(),
     };
-    try {
-      await c.var.db.$primary.insert(roles).values(row);
-    } catch (error) {
-      if (isDuplicateKey(error)) throw duplicateName('role', role.name);
-      throw error;
-    }
+    await storeNamed('role', role.name, () => c.var.db.$primary.insert(roles).values(row));
     return c.json({ role: roleView(c, { ...row, updated_at: null }) }, 201);
   })
   .get('/roles', authenticate, async (c) => {
@@ -94,12 +90,9 @@ export const roleRoutes = new Hono<AppEnv>()
       ...(change.description !== undefined ? { description: change.description } : {}),
       updated_at: new Date(),
     };
-    try {
-      await db.update(roles).set(set).where(eq(roles.id, role.id));
-    } catch (error) {
-      if (isDuplicateKey(error)) throw duplicateName('role', change.name ?? role.name);
-      throw error;
-    }
+    await storeNamed('role', change.name ?? role.name, () =>
+      db.update(roles).set(set).where(eq(roles.id, role.id)),
+    );
     const updated = { ...role, ...set };
     return c.json({ role: roleView(c, updated) });
   })

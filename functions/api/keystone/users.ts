@@ -1,30 +1,30 @@
-import { and, asc, eq } from 'drizzle-orm';
+import { asc, eq } from 'drizzle-orm';
 import { Hono } from 'hono';
 import * as v from 'valibot';
 import type { PrimaryDb } from '../../../schema/db.ts';
-import { roleAssignments, users } from '../../../schema/tables/index.ts';
+import { projects, users } from '../../../schema/tables/index.ts';
 import { projectsOfUser } from '../../identity/assignments.ts';
 import { newIdentityId } from '../../identity/ids.ts';
 import { hashPassword, verifyPassword } from '../../identity/passwords.ts';
 import { recordRevocations } from '../../identity/revocations.ts';
-import { isDuplicateKey, NotFound, Unauthorized } from '../../shared/errors.ts';
+import { NotFound, Unauthorized } from '../../shared/errors.ts';
 import type { AppEnv } from '../context.ts';
 import { authenticate } from '../middleware/auth.ts';
 import { readJson, readQuery } from '../middleware/validate.ts';
 import { authorize } from '../policy.ts';
 import { authorizeOwnUser } from './access.ts';
+import { deleteRoleHolder, storeNamed } from './entities.ts';
 import {
   DefaultDomainId,
   Description,
-  duplicateName,
   EntityId,
   entityName,
   ListFilters,
-  matchesNoDomain,
+  listFilterCondition,
   NoOptions,
   someAttribute,
 } from './input.ts';
-import { findProject, projectFilters } from './projects.ts';
+import { findProject } from './projects.ts';
 import { collectionLinks, projectView, userView } from './views.ts';
 
 // Keystone's /v3/users as `openstack user ...` uses it. Changing a user's password, disabling or
@@ -38,31 +38,23 @@ const Email = v.nullable(v.pipe(v.string(), v.maxLength(255)));
 // that is not in its own scheme, and this one is in none.
 const NO_PASSWORD = '!';
 
+// What a user is created with and changed by, beside its name and password.
+const ATTRIBUTES = {
+  default_project_id: v.nullish(EntityId),
+  email: v.optional(Email),
+  description: v.optional(Description),
+  enabled: v.optional(v.boolean()),
+  domain_id: v.optional(DefaultDomainId),
+  options: v.optional(NoOptions),
+};
+
 const CreateUser = v.strictObject({
-  user: v.strictObject({
-    name: UserName,
-    password: v.nullish(Password),
-    default_project_id: v.nullish(EntityId),
-    email: v.optional(Email),
-    description: v.optional(Description),
-    enabled: v.optional(v.boolean()),
-    domain_id: v.optional(DefaultDomainId),
-    options: v.optional(NoOptions),
-  }),
+  user: v.strictObject({ name: UserName, password: v.nullish(Password), ...ATTRIBUTES }),
 });
 
 const UpdateUser = v.strictObject({
   user: v.pipe(
-    v.strictObject({
-      name: v.optional(UserName),
-      password: v.optional(Password),
-      default_project_id: v.nullish(EntityId),
-      email: v.optional(Email),
-      description: v.optional(Description),
-      enabled: v.optional(v.boolean()),
-      domain_id: v.optional(DefaultDomainId),
-      options: v.optional(NoOptions),
-    }),
+    v.strictObject({ name: v.optional(UserName), password: v.optional(Password), ...ATTRIBUTES }),
     someAttribute(),
   ),
 });
@@ -94,12 +86,7 @@ export const userRoutes = new Hono<AppEnv>()
       enabled: user.enabled ?? true,
       created_at: new Date(),
     };
-    try {
-      await db.insert(users).values(row);
-    } catch (error) {
-      if (isDuplicateKey(error)) throw duplicateName('user', user.name);
-      throw error;
-    }
+    await storeNamed('user', user.name, () => db.insert(users).values(row));
     return c.json({ user: userView(c, { ...row, updated_at: null }) }, 201);
   })
   .get('/users', authenticate, async (c) => {
@@ -108,13 +95,7 @@ export const userRoutes = new Hono<AppEnv>()
     const rows = await c.var.db.$primary
       .select()
       .from(users)
-      .where(
-        and(
-          matchesNoDomain(filters.domain_id),
-          filters.name !== undefined ? eq(users.name, filters.name) : undefined,
-          filters.enabled !== undefined ? eq(users.enabled, filters.enabled) : undefined,
-        ),
-      )
+      .where(listFilterCondition(filters, users))
       .orderBy(asc(users.name));
     return c.json({ users: rows.map((user) => userView(c, user)), links: collectionLinks(c) });
   })
@@ -141,28 +122,19 @@ export const userRoutes = new Hono<AppEnv>()
       ...(change.enabled !== undefined ? { enabled: change.enabled } : {}),
       updated_at: new Date(),
     };
-    try {
-      await db.transaction(async (tx) => {
+    await storeNamed('user', change.name ?? user.name, () =>
+      db.transaction(async (tx) => {
         await tx.update(users).set(set).where(eq(users.id, id));
         if (password !== undefined || change.enabled === false)
           await recordRevocations(tx, [{ userId: id }], c.var.config.TOKEN_TTL_SECONDS);
-      });
-    } catch (error) {
-      if (isDuplicateKey(error)) throw duplicateName('user', change.name ?? user.name);
-      throw error;
-    }
+      }),
+    );
     const updated = { ...user, ...set };
     return c.json({ user: userView(c, updated) });
   })
   .delete('/users/:user_id', authenticate, async (c) => {
     authorize(c.var.caller, 'identity:delete_user');
-    const id = c.req.param('user_id');
-    await c.var.db.transaction(async (tx) => {
-      const deleted = await tx.delete(users).where(eq(users.id, id));
-      if (deleted.rowsAffected === 0) throw new NotFound(`Could not find user: ${id}.`);
-      await tx.delete(roleAssignments).where(eq(roleAssignments.user_id, id));
-      await recordRevocations(tx, [{ userId: id }], c.var.config.TOKEN_TTL_SECONDS);
-    });
+    await deleteRoleHolder(c, 'user', c.req.param('user_id'));
     return c.body(null, 204);
   })
   .post('/users/:user_id/password', authenticate, async (c) => {
@@ -190,6 +162,6 @@ export const userRoutes = new Hono<AppEnv>()
     const filters = readQuery(c, ListFilters);
     const db = c.var.db.$primary;
     await findUser(db, id);
-    const rows = await projectsOfUser(db, id, projectFilters(filters));
+    const rows = await projectsOfUser(db, id, listFilterCondition(filters, projects));
     return c.json({ projects: rows.map((project) => projectView(c, project)), links: collectionLinks(c) });
   });

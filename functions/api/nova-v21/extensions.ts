@@ -2,7 +2,7 @@ import { NotFound } from '../../shared/errors.ts';
 import { extensionsExtension } from '../nova/extensions.ts';
 import { route } from '../route.ts';
 import { defineFace, translatedRoute, v3Route } from './face.ts';
-import { rejectUnknownQuery, strictQuery } from './flavor-query.ts';
+import { strictQuery } from './query.ts';
 
 // GET /extensions in v2's shape: the extensions this deployment serves, under the alias v2 clients
 // know them by where it differs from v3's. v2.1 froze its list with the same namespace and date for
@@ -50,19 +50,21 @@ export const extensionsFace = defineFace({
       }),
       102,
     ),
-    route({
-      method: 'get',
-      path: '/v2.1/extensions/:alias',
-      summary: 'Show one extension by its v2 alias',
-      responses: { 200: 'extension' },
-      handler: (c) => {
-        rejectUnknownQuery(c, 102, []);
-        const alias = c.req.param('alias');
-        const extension = c.var.extensions.map(v2Extension).find((candidate) => candidate.alias === alias);
-        if (!extension) throw new NotFound(`Extension ${alias} could not be found.`);
-        return c.json({ extension });
-      },
-    }),
+    strictQuery(
+      route({
+        method: 'get',
+        path: '/v2.1/extensions/:alias',
+        summary: 'Show one extension by its v2 alias',
+        responses: { 200: 'extension' },
+        handler: (c) => {
+          const alias = c.req.param('alias');
+          const extension = c.var.extensions.map(v2Extension).find((candidate) => candidate.alias === alias);
+          if (!extension) throw new NotFound(`Extension ${alias} could not be found.`);
+          return c.json({ extension });
+        },
+      }),
+      102,
+    ),
   ],
   microversions: [
     {

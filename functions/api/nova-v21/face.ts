@@ -1,8 +1,8 @@
 import type { Context } from 'hono';
 import type * as v from 'valibot';
 import type { AppEnv } from '../context.ts';
-import { parseOrBadRequest } from '../middleware/validate.ts';
 import { type HttpMethod, type Route, route } from '../route.ts';
+import { answerWith, callV3 } from './v3-call.ts';
 
 /** One microversion an extension's v2.1 face implements: what changed, on which of its routes. */
 export interface MicroversionChange {
@@ -58,9 +58,9 @@ interface TranslatedRouteSpec<TBody extends v.GenericSchema | undefined> {
 }
 
 /**
- * A v2.1 route served by a v3 route's handler: the v2.1 body is validated, translated to the v3 body
- * and validated again by the target's schema, the handler runs, and its answer is reshaped into
- * v2.1 names. Query strings pass through to the target's schema unchanged.
+ * A v2.1 route served by a v3 route's handler (callV3): the v2.1 body is validated, translated to the
+ * v3 body and validated again by the target's schema, the handler runs, and its answer is reshaped
+ * into v2.1 names. Query strings pass through to the target's schema unchanged.
  */
 export function translatedRoute<TBody extends v.GenericSchema | undefined = undefined>(
   spec: TranslatedRouteSpec<TBody>,
@@ -73,35 +73,14 @@ export function translatedRoute<TBody extends v.GenericSchema | undefined = unde
     since: spec.since,
     responses: spec.responses,
     handler: async (c, { body }) => {
-      const v3Body = spec.request ? spec.request(c, body as never) : body;
-      const target = spec.target;
-      const targetBody = target.body ? parseOrBadRequest(target.body, v3Body) : undefined;
-      const query = target.query ? parseOrBadRequest(target.query, c.req.query()) : c.req.query();
-      const answer = await target.handler(c, { body: targetBody, query });
-      return reshape(c, answer, spec.response);
+      const answer = await callV3(c, spec.target, {
+        body: spec.request ? spec.request(c, body as never) : body,
+      });
+      if (!spec.response) return answerWith(c, answer.status, answer.body);
+      const translated = spec.response(c, answer.body, answer.status);
+      return answerWith(c, translated.status ?? answer.status, translated.body);
     },
   });
-}
-
-async function reshape(
-  c: Context<AppEnv>,
-  answer: Response,
-  translate: TranslatedRouteSpec<never>['response'],
-) {
-  const location = answer.headers.get('location');
-  if (location) answer.headers.set('location', location.replace('/v3/', '/v2.1/'));
-  if (!translate) return answer;
-  const text = await answer.text();
-  const translated = translate(c, text ? JSON.parse(text) : null, answer.status);
-  const status = translated.status ?? answer.status;
-  const headers = new Headers(answer.headers);
-  headers.delete('content-length');
-  if (translated.body === undefined || status === 204) {
-    headers.delete('content-type');
-    return new Response(null, { status, headers });
-  }
-  headers.set('content-type', 'application/json');
-  return new Response(JSON.stringify(translated.body), { status, headers });
 }
 
 /** The v3 route a v2.1 route is served by; a missing one fails at load, not on a request. */

@@ -6,8 +6,8 @@ import type { AppEnv } from '../context.ts';
 import { flavorExtraSpecsExtension } from '../nova/flavor-extra-specs.ts';
 import { authorize, type PolicyAction } from '../policy.ts';
 import { defineFace, translatedRoute, v3Route } from './face.ts';
-import { strictQuery } from './flavor-query.ts';
 import { atLeast } from './microversion.ts';
+import { strictQuery } from './query.ts';
 
 // os-extra_specs (clients-and-microversions.md §4.1): v3's flavor-extra-specs under v2.1's name, with
 // v2.1's codes (set answers 200, delete 200) and its value types: strings and numbers, not booleans.

@@ -9,9 +9,9 @@ import { createFlavor, flavorManageExtension } from '../nova/flavor-manage.ts';
 import { authorize } from '../policy.ts';
 import { route } from '../route.ts';
 import { defineFace, translatedRoute, v3Route } from './face.ts';
-import { NovaBoolean } from './flavor-query.ts';
 import { flavorViews } from './flavor-view.ts';
 import { atLeast } from './microversion.ts';
+import { NovaBoolean } from './query.ts';
 
 // Nova's flavor create (admin) with v2.1's names: `OS-FLV-EXT-DATA:ephemeral` for the ephemeral disk,
 // sizes as integers or digit strings, and from 2.55 a `description`. PUT /flavors/{id} (2.55, admin)

@@ -7,9 +7,10 @@ import type { AppEnv } from '../context.ts';
 import { type FlavorRow, findVisibleFlavor, publicOrSharedWith, visibleTo } from '../nova/flavors.ts';
 import { route } from '../route.ts';
 import { defineFace } from './face.ts';
-import { lastQueryValues, nextPageLinks, pageParameters, rejectUnknownQuery } from './flavor-query.ts';
 import { briefFlavorView, flavorViews } from './flavor-view.ts';
 import { atLeast } from './microversion.ts';
+import { nextPageLinks, pageParameters } from './paging.ts';
+import { FALSE_STRINGS, lastQueryValues, rejectUnknownQuery, strictQuery, TRUE_STRINGS } from './query.ts';
 
 // /flavors as Nova's v2.1 lists them: filtered by minRam, minDisk, is_public (admins) and, from 2.102,
 // a name pattern; sorted by any of Nova's sort keys with the row id breaking ties; paged by limit and
@@ -58,9 +59,6 @@ function minimum(name: string, value: string | undefined): number | undefined {
   if (!/^\s*[+-]?\d+\s*$/.test(value)) throw new BadRequest(`Invalid ${name} filter [${value}]`);
   return Number(value);
 }
-
-const TRUE_STRINGS = ['1', 't', 'true', 'on', 'y', 'yes'];
-const FALSE_STRINGS = ['0', 'f', 'false', 'off', 'n', 'no'];
 
 /**
  * Admins choose with is_public: public flavors (and those shared with their project) by default,
@@ -115,7 +113,7 @@ async function markerFlavor(c: Context<AppEnv>, marker: string): Promise<FlavorR
 }
 
 /** One page of the flavors the request asks for, and the `flavors_links` that go with it. */
-async function listFlavors(c: Context<AppEnv>, collectionPath: string) {
+async function listFlavors(c: Context<AppEnv>) {
   rejectUnknownQuery(c, 75, atLeast(c, 102) ? [...LIST_PARAMETERS, 'name'] : LIST_PARAMETERS);
   const query = lastQueryValues(c);
   const page = pageParameters(query);
@@ -141,12 +139,12 @@ async function listFlavors(c: Context<AppEnv>, collectionPath: string) {
     )
     .orderBy(...(column ? [order(column)] : []), order(flavors.id))
     .limit(page.limit);
-  const links = nextPageLinks(c, collectionPath, {
+  const links = nextPageLinks(c, 'flavors_links', {
     limit: page.limit,
-    count: rows.length,
-    lastId: rows.at(-1)?.flavorid,
+    items: rows,
+    markerOf: (flavor) => flavor.flavorid,
   });
-  return { rows, links: links.length > 0 ? { flavors_links: links } : {} };
+  return { rows, links };
 }
 
 export const flavorsFace = defineFace({
@@ -160,7 +158,7 @@ export const flavorsFace = defineFace({
         200: 'flavors: [{id, name, links}] (description from 2.55), flavors_links when the page is full',
       },
       handler: async (c) => {
-        const { rows, links } = await listFlavors(c, 'flavors');
+        const { rows, links } = await listFlavors(c);
         return c.json({ flavors: rows.map((flavor) => briefFlavorView(c, flavor)), ...links });
       },
     }),
@@ -172,22 +170,24 @@ export const flavorsFace = defineFace({
         200: 'flavors with ram, vcpus, disk, swap, ... (description from 2.55, extra_specs from 2.61)',
       },
       handler: async (c) => {
-        const { rows, links } = await listFlavors(c, 'flavors/detail');
+        const { rows, links } = await listFlavors(c);
         return c.json({ flavors: await flavorViews(c, c.var.db, rows), ...links });
       },
     }),
-    route({
-      method: 'get',
-      path: '/v2.1/flavors/:flavor_id',
-      summary: 'Show a flavor',
-      responses: { 200: 'flavor (description from 2.55, extra_specs from 2.61)' },
-      handler: async (c) => {
-        rejectUnknownQuery(c, 102, []);
-        const flavor = await findVisibleFlavor(c.var.db, c.var.caller, c.req.param('flavor_id') ?? '');
-        const [view] = await flavorViews(c, c.var.db, [flavor]);
-        return c.json({ flavor: view });
-      },
-    }),
+    strictQuery(
+      route({
+        method: 'get',
+        path: '/v2.1/flavors/:flavor_id',
+        summary: 'Show a flavor',
+        responses: { 200: 'flavor (description from 2.55, extra_specs from 2.61)' },
+        handler: async (c) => {
+          const flavor = await findVisibleFlavor(c.var.db, c.var.caller, c.req.param('flavor_id') ?? '');
+          const [view] = await flavorViews(c, c.var.db, [flavor]);
+          return c.json({ flavor: view });
+        },
+      }),
+      102,
+    ),
   ],
   microversions: [
     {

@@ -15,8 +15,9 @@ import {
 import { authorize } from '../policy.ts';
 import { route } from '../route.ts';
 import { defineFace } from './face.ts';
-import { lastQueryValues, nextPageLinks, pageParameters, rejectUnknownQuery } from './flavor-query.ts';
 import { atLeast } from './microversion.ts';
+import { nextPageLinks, pageParameters } from './paging.ts';
+import { lastQueryValues, strictQuery } from './query.ts';
 
 // os-keypairs (clients-and-microversions.md §4.1), served by v3's keypair functions. Before 2.2 create
 // answers 200 and delete 202; from 2.2 they answer 201 and 204, every view names the key's type, and
@@ -77,27 +78,30 @@ function typed<T extends object>(c: Context<AppEnv>, view: T, row: KeyPairRow): 
 export const keypairsFace = defineFace({
   alias: 'keypairs',
   routes: [
-    route({
-      method: 'get',
-      path: '/v2.1/os-keypairs',
-      summary: "List a user's key pairs (user_id from 2.10; limit and marker from 2.35)",
-      responses: { 200: 'keypairs: [{keypair: {name, public_key, fingerprint[, type]}}], keypairs_links' },
-      handler: async (c) => {
-        rejectUnknownQuery(c, 75, ['user_id', 'limit', 'marker']);
-        const userId = targetUser(c, queriedUser(c));
-        const page = atLeast(c, 35) ? pageParameters(lastQueryValues(c)) : undefined;
-        const rows = await listKeyPairs(c.var.db, userId, page);
-        const keypairs = rows.map((row) => ({ keypair: typed(c, keyPairSummary(row), row) }));
-        const links = page
-          ? nextPageLinks(c, 'os-keypairs', {
-              limit: page.limit,
-              count: rows.length,
-              lastId: rows.at(-1)?.name,
-            })
-          : [];
-        return c.json(links.length > 0 ? { keypairs, keypairs_links: links } : { keypairs });
-      },
-    }),
+    strictQuery(
+      route({
+        method: 'get',
+        path: '/v2.1/os-keypairs',
+        summary: "List a user's key pairs (user_id from 2.10; limit and marker from 2.35)",
+        responses: { 200: 'keypairs: [{keypair: {name, public_key, fingerprint[, type]}}], keypairs_links' },
+        handler: async (c) => {
+          const userId = targetUser(c, queriedUser(c));
+          const page = atLeast(c, 35) ? pageParameters(lastQueryValues(c)) : undefined;
+          const rows = await listKeyPairs(c.var.db, userId, page);
+          const keypairs = rows.map((row) => ({ keypair: typed(c, keyPairSummary(row), row) }));
+          const links = page
+            ? nextPageLinks(c, 'keypairs_links', {
+                limit: page.limit,
+                items: rows,
+                markerOf: (row) => row.name,
+              })
+            : {};
+          return c.json({ keypairs, ...links });
+        },
+      }),
+      75,
+      ['user_id', 'limit', 'marker'],
+    ),
     route({
       method: 'post',
       path: '/v2.1/os-keypairs',
@@ -118,28 +122,34 @@ export const keypairsFace = defineFace({
         );
       },
     }),
-    route({
-      method: 'get',
-      path: '/v2.1/os-keypairs/:name',
-      summary: 'Show a key pair (user_id from 2.10)',
-      responses: { 200: 'keypair' },
-      handler: async (c) => {
-        rejectUnknownQuery(c, 75, ['user_id']);
-        const row = await findKeyPair(c.var.db, targetUser(c, queriedUser(c)), c.req.param('name') ?? '');
-        return c.json({ keypair: typed(c, keyPairDetail(row), row) });
-      },
-    }),
-    route({
-      method: 'delete',
-      path: '/v2.1/os-keypairs/:name',
-      summary: 'Delete a key pair (user_id from 2.10)',
-      responses: { 202: 'deleted (2.1)', 204: 'deleted (2.2+)' },
-      handler: async (c) => {
-        rejectUnknownQuery(c, 75, ['user_id']);
-        await deleteKeyPair(c.var.db.$primary, targetUser(c, queriedUser(c)), c.req.param('name') ?? '');
-        return c.body(null, atLeast(c, 2) ? 204 : 202);
-      },
-    }),
+    strictQuery(
+      route({
+        method: 'get',
+        path: '/v2.1/os-keypairs/:name',
+        summary: 'Show a key pair (user_id from 2.10)',
+        responses: { 200: 'keypair' },
+        handler: async (c) => {
+          const row = await findKeyPair(c.var.db, targetUser(c, queriedUser(c)), c.req.param('name') ?? '');
+          return c.json({ keypair: typed(c, keyPairDetail(row), row) });
+        },
+      }),
+      75,
+      ['user_id'],
+    ),
+    strictQuery(
+      route({
+        method: 'delete',
+        path: '/v2.1/os-keypairs/:name',
+        summary: 'Delete a key pair (user_id from 2.10)',
+        responses: { 202: 'deleted (2.1)', 204: 'deleted (2.2+)' },
+        handler: async (c) => {
+          await deleteKeyPair(c.var.db.$primary, targetUser(c, queriedUser(c)), c.req.param('name') ?? '');
+          return c.body(null, atLeast(c, 2) ? 204 : 202);
+        },
+      }),
+      75,
+      ['user_id'],
+    ),
   ],
   microversions: [
     {

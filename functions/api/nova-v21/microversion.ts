@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { BadRequest, NotAcceptable, NotFound } from '../../shared/errors.ts';
 import type { AppEnv } from '../context.ts';
+import type { Route } from '../route.ts';
 
 // Nova's microversions (clients-and-microversions.md §1.4–1.6): the version is `2.X`; clients send it
 // in `OpenStack-API-Version: compute 2.X` (examined first, last compute element wins) or the legacy
@@ -69,7 +70,21 @@ export function atLeast(c: Context<AppEnv>, minor: number): boolean {
   return c.var.microversion >= minor;
 }
 
-/** A route that exists only from 2.`minor`: below it, Nova answers as if there were no such route. */
+/**
+ * What exists only from 2.`minor` within a route that is older (a server action): below it, Nova
+ * answers as if there were no such route. A whole route takes its `since` instead (route.ts).
+ */
 export function requireMicroversion(c: Context<AppEnv>, minor: number): void {
   if (!atLeast(c, minor)) throw new NotFound('The resource could not be found.');
+}
+
+/** A route Nova served up to 2.(`minor` - 1): from 2.`minor` on it is not there. */
+export function removedAt(minor: number, served: Route): Route {
+  return {
+    ...served,
+    handler: (c, input) => {
+      if (atLeast(c, minor)) throw new NotFound('The resource could not be found.');
+      return served.handler(c, input);
+    },
+  };
 }

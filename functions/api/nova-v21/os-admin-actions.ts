@@ -8,7 +8,7 @@ import { defineFace } from './face.ts';
 import { atLeast } from './microversion.ts';
 import { NullBody, type V21Action, v3Action } from './server-action-kit.ts';
 import { HostName, NovaBoolean } from './server-fields.ts';
-import { answerWith } from './server-v3-call.ts';
+import { answerWith } from './v3-call.ts';
 
 // os-admin-actions' actions under their v2.1 names (clients-and-microversions.md §4.3), dispatched by
 // the servers face's POST /v2.1/servers/{id}/action.

@@ -12,7 +12,7 @@ import { authorize } from '../policy.ts';
 import { route } from '../route.ts';
 import { defineFace, translatedRoute, v3Route } from './face.ts';
 import { atLeast } from './microversion.ts';
-import { novaTime, novaTimeOrNull } from './os-services-kit.ts';
+import { novaTime, novaTimeOrNull } from './nova-time.ts';
 
 // os-aggregates (clients-and-microversions.md §4.1): v3's aggregates under v2.1's statuses. Create and
 // every action answer 200 with the aggregate, delete 200 with no body; `deleted` is a boolean and the

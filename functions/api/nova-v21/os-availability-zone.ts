@@ -1,6 +1,6 @@
 import { availabilityZoneExtension } from '../nova/os-availability-zone.ts';
 import { defineFace, translatedRoute, v3Route } from './face.ts';
-import { strictQuery } from './flavor-query.ts';
+import { strictQuery } from './query.ts';
 
 // os-availability-zone in v2.1's camelCase (clients-and-microversions.md §4.1), available zones first
 // as Nova lists them. The detail shows, for each available zone, its hosts' enabled services only;

@@ -5,7 +5,7 @@ import { defineFace } from './face.ts';
 import { atLeast } from './microversion.ts';
 import { type V21Action, v3Action } from './server-action-kit.ts';
 import { AdminPass, HostName, NovaBoolean } from './server-fields.ts';
-import { answerWith } from './server-v3-call.ts';
+import { answerWith } from './v3-call.ts';
 
 // os-evacuate's action under its v2.1 names (clients-and-microversions.md §4.3). Before 2.14 the
 // caller says whether the failed host's disks are on shared storage and gets the new password back;

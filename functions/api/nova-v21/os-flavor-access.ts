@@ -10,8 +10,8 @@ import {
 import { authorize } from '../policy.ts';
 import { route } from '../route.ts';
 import { defineFace, translatedRoute, v3Route } from './face.ts';
-import { strictQuery } from './flavor-query.ts';
 import { atLeast } from './microversion.ts';
+import { strictQuery } from './query.ts';
 
 // os-flavor-access with v2.1's action names (`addTenantAccess`/`removeTenantAccess` with `tenant`).
 // Before 2.7 a public flavor could be given an access list too (it changes nothing: the flavor stays

@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import { hostsExtension } from '../nova/os-hosts.ts';
 import { defineFace, translatedRoute, v3Route } from './face.ts';
-import { removedAt } from './os-services-kit.ts';
+import { removedAt } from './microversion.ts';
 
 // os-hosts (clients-and-microversions.md §2, 2.43): v3's hosts under v2.1's names until 2.42; from 2.43
 // every route is gone (os-services and os-hypervisors say the same). The update body and answer are

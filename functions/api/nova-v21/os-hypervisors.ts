@@ -19,8 +19,10 @@ import type { ServiceRow } from '../nova/os-services.ts';
 import { authorize } from '../policy.ts';
 import { route } from '../route.ts';
 import { defineFace, translatedRoute, v3Route } from './face.ts';
-import { atLeast } from './microversion.ts';
-import { nextLinks, PAGING, pageSize, queryOf, type RowRef, removedAt, rowRef } from './os-services-kit.ts';
+import { atLeast, removedAt } from './microversion.ts';
+import { adminPageLimit, nextPageLinks, PAGING } from './paging.ts';
+import { queryOf } from './query.ts';
+import { type RowRef, rowNamed, rowRef } from './row-ref.ts';
 
 // os-hypervisors (clients-and-microversions.md §4.1): v3's compute nodes under v2.1's names, each with
 // the state and status of its compute service. 2.28 makes cpu_info an object, 2.33 pages the lists,
@@ -165,12 +167,7 @@ async function markerNode(c: Context<AppEnv>, marker: string): Promise<number> {
     ? await c.var.db
         .select({ id: computeNodes.id })
         .from(computeNodes)
-        .where(
-          and(
-            'uuid' in ref ? eq(computeNodes.uuid, ref.uuid) : eq(computeNodes.id, ref.id),
-            eq(computeNodes.deleted, 0),
-          ),
-        )
+        .where(and(rowNamed(ref, computeNodes), eq(computeNodes.deleted, 0)))
     : [];
   if (!found) throw new BadRequest(`marker [${marker}] not found`);
   return found.id;
@@ -196,14 +193,20 @@ async function listHypervisors(c: Context<AppEnv>, detail: boolean) {
     return c.json({ hypervisors });
   }
   const paged = atLeast(c, 33);
-  const size = pageSize(query.limit);
+  const size = adminPageLimit(query.limit);
   const selection: NodeSelection = paged
     ? { limit: size, afterId: query.marker === undefined ? undefined : await markerNode(c, query.marker) }
     : {};
   const found = await withServices(c, await liveNodes(c, selection));
   const hypervisors = await hypervisorViews(c, found, { detail, withServers });
-  const links = paged ? nextLinks(c, size, hypervisors, (item: { id: unknown }) => item.id) : [];
-  return c.json({ hypervisors, ...(links.length > 0 ? { hypervisors_links: links } : {}) });
+  const links = paged
+    ? nextPageLinks(c, 'hypervisors_links', {
+        limit: size,
+        items: hypervisors,
+        markerOf: (item) => String(item.id),
+      })
+    : {};
+  return c.json({ hypervisors, ...links });
 }
 
 /** The node a path names, with its service; 404 when either is gone. */
@@ -214,12 +217,7 @@ async function findHypervisor(c: Context<AppEnv>): Promise<Hypervisor> {
   const [node] = await c.var.db
     .select()
     .from(computeNodes)
-    .where(
-      and(
-        'uuid' in ref ? eq(computeNodes.uuid, ref.uuid) : eq(computeNodes.id, ref.id),
-        eq(computeNodes.deleted, 0),
-      ),
-    );
+    .where(and(rowNamed(ref, computeNodes), eq(computeNodes.deleted, 0)));
   const [found] = node ? await withServices(c, [node]) : [];
   if (!found) throw missing();
   return found;

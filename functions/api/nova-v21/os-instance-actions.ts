@@ -16,36 +16,22 @@ import { authorize, isAllowed } from '../policy.ts';
 import { route } from '../route.ts';
 import { defineFace } from './face.ts';
 import { atLeast } from './microversion.ts';
-import { microsecondsTimestamp } from './server-view.ts';
+import { novaTime, novaTimeOrNull } from './nova-time.ts';
+import { nextPageLinks, PAGING, pageLimit } from './paging.ts';
+import { ChangeTime } from './query.ts';
 
 // os-instance-actions under v2.1's names (clients-and-microversions.md §4.1): `instanceActions` and
 // `instanceAction`, read with the v3 extension's queries. The microversions add deleted servers
 // (2.21), paging, changes-since and updated_at (2.58), where each event ran (2.62) and why a failed
 // one failed (2.84).
 
-/** Nova's default page of actions is its max_limit. */
-const MAX_PAGE = 1000;
-
-const Timestamp = v.pipe(
-  v.string(),
-  v.transform((text) => new Date(text)),
-  v.check((date) => !Number.isNaN(date.getTime()), 'must be an ISO 8601 timestamp'),
-);
-
 /** The list's query from 2.58 (Nova refuses any other parameter); changes-before from 2.66. */
 function pageQuery(c: Context<AppEnv>) {
   return v.strictObject({
-    limit: v.optional(
-      v.pipe(
-        v.string(),
-        v.regex(/^\d+$/, 'limit must be a non-negative integer'),
-        v.transform((limit) => Math.min(Number(limit), MAX_PAGE)),
-      ),
-    ),
-    marker: v.optional(v.string()),
-    'changes-since': v.optional(Timestamp),
+    ...PAGING,
+    'changes-since': v.optional(ChangeTime),
     'changes-before': v.optional(
-      atLeast(c, 66) ? Timestamp : v.never('changes-before is accepted from microversion 2.66'),
+      atLeast(c, 66) ? ChangeTime : v.never('changes-before is accepted from microversion 2.66'),
     ),
   });
 }
@@ -62,10 +48,10 @@ function actionView(c: Context<AppEnv>, row: ActionRow) {
     request_id: row.request_id,
     user_id: row.user_id,
     project_id: row.project_id,
-    start_time: microsecondsTimestamp(row.start_time),
+    start_time: novaTime(row.start_time),
     message: row.message,
     // An action nothing has updated since it started was last changed when it started.
-    ...(atLeast(c, 58) ? { updated_at: microsecondsTimestamp(row.updated_at ?? row.created_at) } : {}),
+    ...(atLeast(c, 58) ? { updated_at: novaTime(row.updated_at ?? row.created_at) } : {}),
   };
 }
 
@@ -77,8 +63,8 @@ async function eventView(
 ) {
   return {
     event: event.event,
-    start_time: microsecondsTimestamp(event.start_time),
-    finish_time: event.finish_time ? microsecondsTimestamp(event.finish_time) : null,
+    start_time: novaTime(event.start_time),
+    finish_time: novaTimeOrNull(event.finish_time),
     result: event.result,
     ...(show.traceback ? { traceback: event.traceback } : {}),
     ...(show.host ? { host: event.host } : {}),
@@ -102,18 +88,17 @@ async function listPage(c: Context<AppEnv>, uuid: string) {
         throw error;
       })
     : undefined;
-  const limit = page.limit ?? MAX_PAGE;
+  const limit = pageLimit(page.limit);
   const rows = await listActions(c.var.db, uuid, {
     after,
     changesSince: since,
     changesBefore: before,
     limit,
   });
-  const last = rows.at(-1);
-  if (!last || rows.length < limit) return { instanceActions: rows };
-  const next = new URL(c.req.url);
-  next.searchParams.set('marker', last.request_id);
-  return { instanceActions: rows, links: [{ rel: 'next', href: next.toString() }] };
+  return {
+    instanceActions: rows,
+    ...nextPageLinks(c, 'links', { limit, items: rows, markerOf: (row) => row.request_id }),
+  };
 }
 
 export const instanceActionsFace = defineFace({

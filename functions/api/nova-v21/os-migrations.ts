@@ -13,15 +13,9 @@ import { authorize } from '../policy.ts';
 import { route } from '../route.ts';
 import { defineFace } from './face.ts';
 import { atLeast } from './microversion.ts';
-import {
-  ChangeTime,
-  nextLinks,
-  novaTime,
-  novaTimeOrNull,
-  PAGING,
-  pageSize,
-  queryOf,
-} from './os-services-kit.ts';
+import { novaTime, novaTimeOrNull } from './nova-time.ts';
+import { adminPageLimit, nextPageLinks, PAGING } from './paging.ts';
+import { ChangeTime, queryOf, TRUE_STRINGS } from './query.ts';
 
 // GET /os-migrations (clients-and-microversions.md §4.1): every move, newest first, filtered as Nova
 // filters. 2.23 names each one's type and links an in-progress live migration to its server's
@@ -102,9 +96,6 @@ function migrationV21(c: Context<AppEnv>, row: MigrationRow) {
   };
 }
 
-/** The strings Nova reads as true in a query parameter. */
-const TRUE = ['1', 't', 'true', 'on', 'y', 'yes'];
-
 export const migrationsFace = defineFace({
   alias: 'os-migrations',
   routes: [
@@ -122,7 +113,7 @@ export const migrationsFace = defineFace({
           throw new BadRequest('The value of changes-since must be less than or equal to changes-before.');
         }
         const paged = atLeast(c, 59);
-        const size = pageSize(query.limit);
+        const size = adminPageLimit(query.limit);
         const filters: MigrationFilters = {
           host: query.host,
           status: query.status,
@@ -140,10 +131,14 @@ export const migrationsFace = defineFace({
               }
             : {}),
         };
-        const rows = TRUE.includes(query.hidden?.toLowerCase() ?? '') ? [] : await listMigrations(c, filters);
+        const rows = TRUE_STRINGS.includes(query.hidden?.toLowerCase() ?? '')
+          ? []
+          : await listMigrations(c, filters);
         const items = rows.map((row) => migrationV21(c, row));
-        const links = paged ? nextLinks(c, size, items, (item: { uuid: string }) => item.uuid) : [];
-        return c.json({ migrations: items, ...(links.length > 0 ? { migrations_links: links } : {}) });
+        const links = paged
+          ? nextPageLinks(c, 'migrations_links', { limit: size, items: rows, markerOf: (row) => row.uuid })
+          : {};
+        return c.json({ migrations: items, ...links });
       },
     }),
   ],

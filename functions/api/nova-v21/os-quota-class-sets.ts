@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import { quotaClassSetsExtension } from '../nova/os-quota-class-sets.ts';
 import { defineFace, translatedRoute, v3Route } from './face.ts';
-import { strictQuery } from './flavor-query.ts';
+import { strictQuery } from './query.ts';
 import { limitOf, QUOTA_CLASS_FACE, quotaView, updatedLimits } from './quota-view.ts';
 
 // os-quota-class-sets with v2.1's views (quota-view.ts): from 2.50 the server-group quotas are shown

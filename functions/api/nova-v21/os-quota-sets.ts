@@ -8,7 +8,7 @@ import { checkQuotaProject, quotaSetsExtension } from '../nova/os-quota-sets.ts'
 import { authorize } from '../policy.ts';
 import { route } from '../route.ts';
 import { defineFace, translatedRoute, v3Route } from './face.ts';
-import { NovaBoolean, rejectUnknownQuery, strictQuery } from './flavor-query.ts';
+import { NovaBoolean, strictQuery } from './query.ts';
 import { limitOf, QUOTA_SET_FACE, quotaView, updatedLimits } from './quota-view.ts';
 
 // os-quota-sets with v2.1's views (quota-view.ts): server-group quotas added, the network quotas gone
@@ -55,29 +55,32 @@ export const quotaSetsFace = defineFace({
       responses: { 200: 'quota_set: id and every default limit' },
       response: (c, body) => quotaSetView(c, body, true),
     }),
-    route({
-      method: 'get',
-      path: '/v2.1/os-quota-sets/:tenant_id/detail',
-      summary: "Show a project's quota set with what it uses",
-      responses: { 200: 'quota_set: id and {limit, in_use, reserved} per resource' },
-      handler: async (c) => {
-        rejectUnknownQuery(c, 75, ['user_id']);
-        authorize(c.var.caller, 'compute_extension:quotas:show');
-        const projectId = c.req.param('tenant_id') ?? '';
-        checkQuotaProject(c.var.caller, projectId);
-        const [limits, usage] = await Promise.all([
-          projectLimits(c.var.db, projectId),
-          projectUsage(c.var.db, projectId),
-        ]);
-        const view = quotaView(c, QUOTA_SET_FACE, (resource) => ({
-          limit: limitOf(limits, resource),
-          in_use: usage[resource as keyof typeof usage] ?? 0,
-          // Usage is counted when it is taken: nothing is ever held in reserve.
-          reserved: 0,
-        }));
-        return c.json({ quota_set: { id: projectId, ...view } });
-      },
-    }),
+    strictQuery(
+      route({
+        method: 'get',
+        path: '/v2.1/os-quota-sets/:tenant_id/detail',
+        summary: "Show a project's quota set with what it uses",
+        responses: { 200: 'quota_set: id and {limit, in_use, reserved} per resource' },
+        handler: async (c) => {
+          authorize(c.var.caller, 'compute_extension:quotas:show');
+          const projectId = c.req.param('tenant_id') ?? '';
+          checkQuotaProject(c.var.caller, projectId);
+          const [limits, usage] = await Promise.all([
+            projectLimits(c.var.db, projectId),
+            projectUsage(c.var.db, projectId),
+          ]);
+          const view = quotaView(c, QUOTA_SET_FACE, (resource) => ({
+            limit: limitOf(limits, resource),
+            in_use: usage[resource as keyof typeof usage] ?? 0,
+            // Usage is counted when it is taken: nothing is ever held in reserve.
+            reserved: 0,
+          }));
+          return c.json({ quota_set: { id: projectId, ...view } });
+        },
+      }),
+      75,
+      ['user_id'],
+    ),
     strictQuery(
       translatedRoute({
         method: 'put',

@@ -17,8 +17,10 @@ import { authorize } from '../policy.ts';
 import { type Route, route } from '../route.ts';
 import { defineFace, translatedRoute, v3Route } from './face.ts';
 import { atLeast } from './microversion.ts';
+import { novaTimeOrNull } from './nova-time.ts';
 import { deleteService } from './os-services-delete.ts';
-import { novaTimeOrNull, queryOf, type RowRef, rowRef } from './os-services-kit.ts';
+import { queryOf } from './query.ts';
+import { type RowRef, rowNamed, rowRef } from './row-ref.ts';
 
 // os-services (clients-and-microversions.md §4.1): v3's services under v2.1's names. Before 2.53 a
 // service is named by host and binary in a flat body sent to PUT /os-services/{action}; from 2.53 it is
@@ -92,9 +94,7 @@ async function findService(c: Context<AppEnv>, ref: RowRef, raw: string) {
   const [row] = await c.var.db.$primary
     .select()
     .from(services)
-    .where(
-      and('uuid' in ref ? eq(services.uuid, ref.uuid) : eq(services.id, ref.id), eq(services.deleted, 0)),
-    );
+    .where(and(rowNamed(ref, services), eq(services.deleted, 0)));
   if (!row) throw new NotFound(`Service ${raw} could not be found.`);
   return row;
 }

@@ -19,7 +19,9 @@ import { authorize } from '../policy.ts';
 import { route } from '../route.ts';
 import { defineFace } from './face.ts';
 import { atLeast } from './microversion.ts';
-import { nextLinks, novaTime, novaTimeOrNull, PAGING, pageSize, queryOf } from './os-services-kit.ts';
+import { novaTime, novaTimeOrNull } from './nova-time.ts';
+import { adminPageLimit, nextPageLinks, PAGING } from './paging.ts';
+import { queryOf } from './query.ts';
 
 // os-simple-tenant-usage (clients-and-microversions.md §2, 2.40): v3's usage report in Nova's v2.1
 // shape. `start` and `end` default to now, a period reaching past now stops now, times have no zone,
@@ -65,7 +67,7 @@ async function markerServer(c: Context<AppEnv>, marker: string): Promise<ServerP
 /** The servers of the report (or of one page of it from 2.40), and the page size. */
 async function reportedServers(c: Context<AppEnv>, query: UsageQuery, within: Period, projectId?: string) {
   if (!atLeast(c, 40)) return { rows: await serversInPeriod(c, within, projectId), size: undefined };
-  const size = pageSize(query.limit);
+  const size = adminPageLimit(query.limit);
   const after = query.marker === undefined ? undefined : await markerServer(c, query.marker);
   return { rows: await serversInPeriod(c, within, projectId, { limit: size, after }), size };
 }
@@ -89,9 +91,16 @@ function usageV21(usage: Usage) {
   };
 }
 
-/** A `next` link when the page of servers is full, its marker the page's last server. */
-function usageLinks(c: Context<AppEnv>, size: number | undefined, rows: LaunchedInstance[]) {
-  return size === undefined ? [] : nextLinks(c, size, rows, (row: LaunchedInstance) => row.uuid);
+/** `{[key]: [next link]}` when the page of servers is full, its marker the page's last server. */
+function usageLinks<TKey extends string>(
+  c: Context<AppEnv>,
+  key: TKey,
+  size: number | undefined,
+  rows: LaunchedInstance[],
+) {
+  return size === undefined
+    ? {}
+    : nextPageLinks(c, key, { limit: size, items: rows, markerOf: (row) => row.uuid });
 }
 
 export const simpleTenantUsageFace = defineFace({
@@ -107,10 +116,9 @@ export const simpleTenantUsageFace = defineFace({
         const query: UsageQuery = parseOrBadRequest(usageQuery(c, true), c.req.query());
         const within = reportPeriod(query);
         const { rows, size } = await reportedServers(c, query, within);
-        const links = usageLinks(c, size, rows);
         return c.json({
           tenant_usages: usageByProject(rows, within, query.detailed === '1').map(usageV21),
-          ...(links.length > 0 ? { tenant_usages_links: links } : {}),
+          ...usageLinks(c, 'tenant_usages_links', size, rows),
         });
       },
     }),
@@ -127,10 +135,9 @@ export const simpleTenantUsageFace = defineFace({
         const within = reportPeriod(query);
         const { rows, size } = await reportedServers(c, query, within, projectId);
         const [usage] = usageByProject(rows, within, true);
-        const links = usageLinks(c, size, rows);
         return c.json({
           tenant_usage: usage ? usageV21(usage) : {},
-          ...(links.length > 0 ? { tenant_usage_links: links } : {}),
+          ...usageLinks(c, 'tenant_usage_links', size, rows),
         });
       },
     }),

@@ -3,7 +3,7 @@ import * as v from 'valibot';
 import type { AppEnv } from '../context.ts';
 import { serversExtension } from '../nova/servers.ts';
 import { v3Route } from './face.ts';
-import { answerWith, callV3, type V3Answer } from './server-v3-call.ts';
+import { answerWith, callV3, type V3Answer } from './v3-call.ts';
 
 // What the v2.1 server actions (`POST /v2.1/servers/{id}/action`, clients-and-microversions.md §4.3)
 // are built from. Each face declares its actions (servers, os-admin-actions, os-evacuate) and the

@@ -19,7 +19,7 @@ import {
   ServerName,
   since,
 } from './server-fields.ts';
-import { callV3 } from './server-v3-call.ts';
+import { callV3 } from './v3-call.ts';
 
 // POST /v2.1/servers (clients-and-microversions.md §4.2): the v2.1 body, as the request's microversion
 // defines it, translated to v3's and created by the v3 handler.

@@ -7,9 +7,9 @@ import type { migrationView } from '../nova/migration-view.ts';
 import { serverMigrationsExtension } from '../nova/server-migrations.ts';
 import { route } from '../route.ts';
 import { defineFace, v3Route } from './face.ts';
-import { atLeast, requireMicroversion } from './microversion.ts';
-import { callV3 } from './server-v3-call.ts';
-import { microsecondsTimestamp } from './server-view.ts';
+import { atLeast } from './microversion.ts';
+import { novaTime, novaTimeOrNull } from './nova-time.ts';
+import { callV3 } from './v3-call.ts';
 
 // A server's live migrations in flight, under v2.1's names (force_complete 2.22, list and show 2.23,
 // abort 2.24; their uuid 2.59; aborting one that has not started copying 2.65; who started them 2.80).
@@ -46,8 +46,8 @@ function migrationView21(c: Context<AppEnv>, migration: V3Migration) {
     disk_total_bytes: null,
     disk_processed_bytes: null,
     disk_remaining_bytes: null,
-    created_at: microsecondsTimestamp(new Date(migration.created_at)),
-    updated_at: migration.updated_at ? microsecondsTimestamp(new Date(migration.updated_at)) : null,
+    created_at: novaTime(migration.created_at),
+    updated_at: novaTimeOrNull(migration.updated_at),
     ...(atLeast(c, 59) ? { uuid: migration.uuid } : {}),
     ...(atLeast(c, 80) ? { user_id: migration.user_id, project_id: migration.project_id } : {}),
   };
@@ -79,9 +79,9 @@ export const serverMigrationsFace = defineFace({
       method: 'get',
       path: '/v2.1/servers/:server_id/migrations',
       summary: "List a server's live migrations in progress (admin)",
+      since: 23,
       responses: { 200: 'migrations' },
       handler: async (c) => {
-        requireMicroversion(c, 23);
         const { body } = await callV3<{ migrations: V3Migration[] }>(c, V3_LIST);
         return c.json({
           migrations: body.migrations
@@ -94,19 +94,17 @@ export const serverMigrationsFace = defineFace({
       method: 'get',
       path: '/v2.1/servers/:server_id/migrations/:migration_id',
       summary: 'Show a live migration in progress (admin)',
+      since: 23,
       responses: { 200: 'migration' },
-      handler: async (c) => {
-        requireMicroversion(c, 23);
-        return c.json({ migration: migrationView21(c, await inProgressMigration(c)) });
-      },
+      handler: async (c) => c.json({ migration: migrationView21(c, await inProgressMigration(c)) }),
     }),
     route({
       method: 'delete',
       path: '/v2.1/servers/:server_id/migrations/:migration_id',
       summary: 'Abort a live migration in progress (admin); the guest stays on the source',
+      since: 24,
       responses: { 202: 'no body' },
       handler: async (c) => {
-        requireMicroversion(c, 24);
         const migration = await inProgressMigration(c);
         // Before 2.65 only a migration that is copying (Nova's running) can be aborted.
         if (!atLeast(c, 65) && migration.status !== 'migrating') {
@@ -122,10 +120,10 @@ export const serverMigrationsFace = defineFace({
       method: 'post',
       path: '/v2.1/servers/:server_id/migrations/:migration_id/action',
       summary: 'force_complete: finish a live migration now (admin)',
+      since: 22,
       body: v.strictObject({ force_complete: v.null('force_complete takes null') }),
       responses: { 202: 'no body' },
       handler: async (c, { body }) => {
-        requireMicroversion(c, 22);
         await asInvalidState(callV3(c, V3_FORCE, { body }));
         return c.body(null, 202);
       },

@@ -27,7 +27,7 @@ function serverId(c: Context<AppEnv>): string {
 }
 
 /** The live server, if the caller may see it: another project's is simply not found. */
-export async function findServer(db: Reader, c: Context<AppEnv>, lock = false): Promise<InstanceRow> {
+async function findServer(db: Reader, c: Context<AppEnv>, lock = false): Promise<InstanceRow> {
   const uuid = serverId(c);
   const caller = c.var.caller;
   const query = db
@@ -43,6 +43,12 @@ export async function findServer(db: Reader, c: Context<AppEnv>, lock = false): 
   const [instance] = await (lock ? query.for('update') : query);
   if (!instance) throw new NotFound(`Instance ${uuid} could not be found.`);
   return instance;
+}
+
+/** The server a read names, for a caller the policy lets read servers. */
+export function serverToRead(c: Context<AppEnv>): Promise<InstanceRow> {
+  authorize(c.var.caller, 'compute:get');
+  return findServer(c.var.db, c);
 }
 
 async function liveTags(db: Reader, uuid: string): Promise<string[]> {
@@ -93,8 +99,7 @@ export const SERVER_TAG_ROUTES: Route[] = [
     since: SINCE,
     responses: { 200: 'tags' },
     handler: async (c) => {
-      authorize(c.var.caller, 'compute:get');
-      const instance = await findServer(c.var.db, c);
+      const instance = await serverToRead(c);
       return c.json({ tags: await liveTags(c.var.db, instance.uuid) });
     },
   }),
@@ -140,8 +145,7 @@ export const SERVER_TAG_ROUTES: Route[] = [
     since: SINCE,
     responses: { 204: 'the server has the tag' },
     handler: async (c) => {
-      authorize(c.var.caller, 'compute:get');
-      const instance = await findServer(c.var.db, c);
+      const instance = await serverToRead(c);
       const tag = c.req.param('tag') ?? '';
       const [found] = await c.var.db
         .select({ id: instanceTags.id })

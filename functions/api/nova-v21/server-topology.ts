@@ -1,6 +1,5 @@
-import { authorize } from '../policy.ts';
 import { type Route, route } from '../route.ts';
-import { findServer } from './server-tags.ts';
+import { serverToRead } from './server-tags.ts';
 
 // GET /servers/{id}/topology (compute 2.78): the guest's NUMA cells and their host cells. No hypervisor
 // here gives a guest a NUMA topology, so every server answers what Nova answers for a server without
@@ -12,8 +11,7 @@ export const SERVER_TOPOLOGY_ROUTE: Route = route({
   since: 78,
   responses: { 200: 'nodes ([]: no NUMA topology) and pagesize_kb (null)' },
   handler: async (c) => {
-    authorize(c.var.caller, 'compute:get');
-    await findServer(c.var.db, c);
+    await serverToRead(c);
     return c.json({ nodes: [], pagesize_kb: null });
   },
 });

@@ -15,6 +15,7 @@ import type { AppEnv } from '../context.ts';
 import { COMPUTE_BINARY } from '../nova/host-zones.ts';
 import { isAllowed } from '../policy.ts';
 import { atLeast } from './microversion.ts';
+import { isoTime, novaTime } from './nova-time.ts';
 
 // The v2.1 server view (clients-and-microversions.md §4.4), made from the v3 view so that a view
 // extension this deployment disabled leaves its attributes out here too. What v3 does not show (the
@@ -52,21 +53,11 @@ const RENAMED: Readonly<Record<string, string>> = {
   'os-extended-availability-zone:availability_zone': 'OS-EXT-AZ:availability_zone',
 };
 
-/** The usage times, which v2.1 writes with microseconds and no zone. */
+/** The usage times, which v2.1 writes in Nova's time form (nova-time.ts). */
 const USAGE_TIMES: Readonly<Record<string, string>> = {
   'os-server-usage:launched_at': 'OS-SRV-USG:launched_at',
   'os-server-usage:terminated_at': 'OS-SRV-USG:terminated_at',
 };
-
-/** `2013-09-03T04:01:32Z`: v2.1's created, updated and fault times. */
-export function secondsTimestamp(iso: string): string {
-  return iso.replace(/\.\d+Z$/, 'Z');
-}
-
-/** `2013-09-23T13:37:00.880000`: Nova's usage, action and migration times. */
-export function microsecondsTimestamp(date: Date): string {
-  return `${date.toISOString().slice(0, 23)}000`;
-}
 
 /** Each server's position among the servers its create request made (OS-EXT-SRV-ATTR:launch_index). */
 async function launchIndexes(db: Reader, rows: InstanceRow[]): Promise<Map<string, number>> {
@@ -231,12 +222,12 @@ export async function serverViews(
       const renamed = RENAMED[key];
       if (renamed) view[renamed] = value;
       const usage = USAGE_TIMES[key];
-      if (usage) view[usage] = typeof value === 'string' ? microsecondsTimestamp(new Date(value)) : null;
+      if (usage) view[usage] = typeof value === 'string' ? novaTime(value) : null;
     }
-    view.created = secondsTimestamp(String(server.created));
-    view.updated = secondsTimestamp(String(server.updated));
+    view.created = isoTime(String(server.created));
+    view.updated = isoTime(String(server.updated));
     const fault = server.fault as { created: string } | undefined;
-    if (fault) view.fault = { ...fault, created: secondsTimestamp(fault.created) };
+    if (fault) view.fault = { ...fault, created: isoTime(fault.created) };
     view.flavor = atLeast(c, 47) ? embeddedFlavor(row.flavor, extraSpecs) : server.flavor;
     // No hypervisor here resizes partitions, attaches volumes or builds config drives, and the only
     // security group is the default one.

@@ -11,6 +11,8 @@ import { defineFace, translatedRoute, v3Route } from './face.ts';
 import { atLeast, requireMicroversion } from './microversion.ts';
 import { ADMIN_V21_ACTIONS } from './os-admin-actions.ts';
 import { EVACUATE_V21_ACTIONS } from './os-evacuate.ts';
+import { MAX_LIMIT, nextPageLinks, pageLimit } from './paging.ts';
+import { strictQuery } from './query.ts';
 import type { V21Action } from './server-action-kit.ts';
 import { SERVER_CORE_V21_ACTIONS } from './server-core-actions.ts';
 import { createServer } from './server-create.ts';
@@ -18,8 +20,8 @@ import { AccessIp, DiskConfig, hostnameSchema, NameOrNull, ServerName, since } f
 import { LOCK_REASON_V21_ACTIONS } from './server-lock-reason.ts';
 import { SERVER_TAG_ROUTES } from './server-tags.ts';
 import { SERVER_TOPOLOGY_ROUTE } from './server-topology.ts';
-import { callV3 } from './server-v3-call.ts';
 import { serverViews, type V3Server } from './server-view.ts';
+import { callV3 } from './v3-call.ts';
 
 // The servers collection under v2.1's names (clients-and-microversions.md §4), served by the v3
 // servers extension's handlers: create (server-create.ts), list, show, update, delete and the actions.
@@ -32,9 +34,6 @@ const V3_UPDATE = v3Route(serversExtension, 'put', `${SERVERS}/:server_id`);
 const TAGS = '/v2.1/servers/{server_id}/tags';
 const VIEW_ROUTES = ['/v2.1/servers/detail', '/v2.1/servers/{server_id}', '/v2.1/servers/{server_id}/action'];
 const LIST_ROUTES = ['/v2.1/servers', '/v2.1/servers/detail'];
-
-/** The page size when a list names none: v3's, and Nova's max_limit. */
-const MAX_PAGE = 1000;
 
 /** Every status Nova knows; from 2.38 filtering on any other is a 400. */
 const NOVA_STATUSES = new Set(
@@ -51,18 +50,16 @@ const NOVA_STATUSES = new Set(
  * are known filters this cloud has no data for (kernel_id, root_device_name...); from 2.75 others are
  * a 400.
  */
-const NOVA_LIST_PARAMETERS = new Set(
-  [
-    'user_id project_id tenant_id launch_index image_ref image kernel_id ramdisk_id hostname key_name',
-    'power_state vm_state task_state host node flavor reservation_id launched_at terminated_at',
-    'availability_zone name display_name description display_description locked_by uuid',
-    'root_device_name config_drive access_ip_v4 access_ip_v6 auto_disk_config progress sort_key',
-    'sort_dir all_tenants soft_deleted deleted status changes-since ip ip6 created_at limit marker',
-    'tags tags-any not-tags not-tags-any changes-before locked',
-  ]
-    .join(' ')
-    .split(' '),
-);
+const NOVA_LIST_PARAMETERS = [
+  'user_id project_id tenant_id launch_index image_ref image kernel_id ramdisk_id hostname key_name',
+  'power_state vm_state task_state host node flavor reservation_id launched_at terminated_at',
+  'availability_zone name display_name description display_description locked_by uuid',
+  'root_device_name config_drive access_ip_v4 access_ip_v6 auto_disk_config progress sort_key',
+  'sort_dir all_tenants soft_deleted deleted status changes-since ip ip6 created_at limit marker',
+  'tags tags-any not-tags not-tags-any changes-before locked',
+]
+  .join(' ')
+  .split(' ');
 
 const TAG_FILTERS = ['tags', 'tags-any', 'not-tags', 'not-tags-any'];
 
@@ -145,10 +142,6 @@ function sortParameters(c: Context<AppEnv>): { sort_key?: string; sort_dir?: str
 function v3ListQuery(c: Context<AppEnv>): Record<string, string> {
   const raw = c.req.query();
   const minor = c.var.microversion;
-  if (atLeast(c, 75)) {
-    const unknown = Object.keys(raw).filter((key) => !NOVA_LIST_PARAMETERS.has(key));
-    if (unknown.length > 0) throw new BadRequest(`Invalid input for query parameters ${unknown.join(', ')}.`);
-  }
   const allowed = c.var.caller.isAdmin ? undefined : memberFilters(minor);
   const { deleted, ip6: _ip6, sort_key: _key, sort_dir: _dir, ...given } = raw;
   const query: Record<string, string> = Object.fromEntries(
@@ -160,8 +153,8 @@ function v3ListQuery(c: Context<AppEnv>): Record<string, string> {
   if (query.project_id !== undefined) query.tenant_id ??= query.project_id;
   Object.assign(query, sortParameters(c));
   if (query.all_tenants === '') query.all_tenants = '1';
-  if (query.limit !== undefined && /^\d+$/.test(query.limit) && Number(query.limit) > MAX_PAGE) {
-    query.limit = String(MAX_PAGE);
+  if (query.limit !== undefined && /^\d+$/.test(query.limit) && Number(query.limit) > MAX_LIMIT) {
+    query.limit = String(MAX_LIMIT);
   }
   if (query.status !== undefined && atLeast(c, 38) && !NOVA_STATUSES.has(query.status.toUpperCase())) {
     throw new BadRequest(`Invalid status value: ${query.status}`);
@@ -185,15 +178,14 @@ function filtersByAddress(c: Context<AppEnv>): boolean {
   );
 }
 
-/** `servers_links` with the next page's href when this page is full. */
+/** `servers_links` when this page is full; v3 has refused any limit but a whole number from 1. */
 function pageLinks(c: Context<AppEnv>, servers: Array<{ id: string }>) {
-  const requested = Number(c.req.query('limit'));
-  const limit = Number.isInteger(requested) && requested > 0 ? Math.min(requested, MAX_PAGE) : MAX_PAGE;
-  const last = servers.at(-1);
-  if (!last || servers.length < limit) return {};
-  const next = new URL(c.req.url);
-  next.searchParams.set('marker', last.id);
-  return { servers_links: [{ rel: 'next', href: next.toString() }] };
+  const limit = c.req.query('limit');
+  return nextPageLinks(c, 'servers_links', {
+    limit: pageLimit(limit === undefined ? undefined : Number(limit)),
+    items: servers,
+    markerOf: (server) => server.id,
+  });
 }
 
 async function listServers<T extends { id: string }>(c: Context<AppEnv>, detail: boolean): Promise<T[]> {
@@ -253,29 +245,37 @@ export const serversFace = defineFace({
       },
       handler: (c, { body }) => createServer(c, body),
     }),
-    route({
-      method: 'get',
-      path: '/v2.1/servers',
-      summary: 'List servers',
-      responses: { 200: 'servers: [{id, name, links}], servers_links when the page is full' },
-      handler: async (c) => {
-        const servers = await listServers<{ id: string }>(c, false);
-        return c.json({ servers, ...pageLinks(c, servers) });
-      },
-    }),
-    route({
-      method: 'get',
-      path: '/v2.1/servers/detail',
-      summary: 'List servers with details',
-      responses: { 200: 'servers with the v2.1 server view, servers_links when the page is full' },
-      handler: async (c) => {
-        const servers = await listServers<V3Server>(c, true);
-        return c.json({
-          servers: await serverViews(c, servers, { db: c.var.db, single: false }),
-          ...pageLinks(c, servers),
-        });
-      },
-    }),
+    strictQuery(
+      route({
+        method: 'get',
+        path: '/v2.1/servers',
+        summary: 'List servers',
+        responses: { 200: 'servers: [{id, name, links}], servers_links when the page is full' },
+        handler: async (c) => {
+          const servers = await listServers<{ id: string }>(c, false);
+          return c.json({ servers, ...pageLinks(c, servers) });
+        },
+      }),
+      75,
+      NOVA_LIST_PARAMETERS,
+    ),
+    strictQuery(
+      route({
+        method: 'get',
+        path: '/v2.1/servers/detail',
+        summary: 'List servers with details',
+        responses: { 200: 'servers with the v2.1 server view, servers_links when the page is full' },
+        handler: async (c) => {
+          const servers = await listServers<V3Server>(c, true);
+          return c.json({
+            servers: await serverViews(c, servers, { db: c.var.db, single: false }),
+            ...pageLinks(c, servers),
+          });
+        },
+      }),
+      75,
+      NOVA_LIST_PARAMETERS,
+    ),
     route({
       method: 'get',
       path: '/v2.1/servers/:server_id',

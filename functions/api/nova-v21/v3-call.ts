@@ -25,12 +25,12 @@ const V21_NAMES: Readonly<Record<string, string>> = {
 const V3_NAME = new RegExp(`(?<![\\w:-])(${Object.keys(V21_NAMES).join('|')})(?![\\w:-])`, 'g');
 
 /**
- * Runs a v3 route's handler for a v2.1 request this face has already validated and translated, for
- * the server routes whose translation needs more than face.ts's translatedRoute gives: v2.1 query
- * names, the request's own values in the answer, or errors v2.1 reports differently. The target's
- * schemas validate the translated body and query, as they would a v3 request's, and a 400 from either
- * is told in v2.1's field names. Headers the handler sets on the context (Location) stay on it for the
- * face's own answer.
+ * Runs a v3 route's handler for a v2.1 request this face has already validated and translated: the
+ * one way the v2.1 face calls v3, whether through face.ts's translatedRoute or from a route of its own
+ * (v2.1 query names, the request's own values in the answer, errors v2.1 reports differently). The
+ * target's schemas validate the translated body and query, as they would a v3 request's, and a 400
+ * from either is told in v2.1's field names. Headers the handler sets on the context (Location,
+ * Retry-After) stay on it for the face's own answer.
  */
 export async function callV3<T = unknown>(
   c: Context<AppEnv>,
