@@ -50,6 +50,8 @@ interface UsageQuery {
 /** The period asked for; Nova reports a period reaching past now as stopping now. */
 function reportPeriod(query: UsageQuery): Period {
   const now = new Date();
+  // Nova reads a missing bound as now, so a request naming neither reports an empty period (200).
+  if (query.start === undefined && query.end === undefined) return { start: now, stop: now, now };
   const within = period({ start: query.start ?? now, end: query.end }, now);
   return { ...within, stop: within.stop > now ? now : within.stop };
 }
