@@ -174,6 +174,11 @@ export const keypairsFace = defineFace({
       routes: ['/v2.1/os-keypairs', '/v2.1/os-keypairs/{name}'],
     },
     {
+      minor: 102,
+      change: 'unknown query parameters are a 400 on every GET (the key pair routes refuse them from 2.75)',
+      routes: ['/v2.1/os-keypairs', '/v2.1/os-keypairs/{name}'],
+    },
+    {
       minor: 92,
       change: 'create requires public_key (no generated keys); names may hold "@" and "."',
       routes: ['/v2.1/os-keypairs'],

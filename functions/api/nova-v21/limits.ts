@@ -85,5 +85,10 @@ export const limitsFace = defineFace({
     { minor: 39, change: 'maxImageMeta leaves the limits', routes: ['/v2.1/limits'] },
     { minor: 57, change: 'maxPersonality and maxPersonalitySize leave the limits', routes: ['/v2.1/limits'] },
     { minor: 75, change: 'unknown query parameters are a 400', routes: ['/v2.1/limits'] },
+    {
+      minor: 102,
+      change: 'unknown query parameters are a 400 on every GET (limits refuses them from 2.75)',
+      routes: ['/v2.1/limits'],
+    },
   ],
 });

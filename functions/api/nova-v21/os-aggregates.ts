@@ -13,6 +13,7 @@ import { route } from '../route.ts';
 import { defineFace, translatedRoute, v3Route } from './face.ts';
 import { atLeast } from './microversion.ts';
 import { novaTime, novaTimeOrNull } from './nova-time.ts';
+import { strictQuery } from './query.ts';
 
 // os-aggregates (clients-and-microversions.md §4.1): v3's aggregates under v2.1's statuses. Create and
 // every action answer 200 with the aggregate, delete 200 with no body; `deleted` is a boolean and the
@@ -125,20 +126,23 @@ const cacheImagesRoute = route({
 export const aggregatesFace = defineFace({
   alias: 'os-aggregates',
   routes: [
-    translatedRoute({
-      method: 'get',
-      path: '/v2.1/os-aggregates',
-      summary: 'List aggregates (admin)',
-      target: v3Route(aggregatesExtension, 'get', AGGREGATES),
-      responses: { 200: 'aggregates' },
-      response: (c, body) => ({
-        body: {
-          aggregates: (body as { aggregates: AggregateView[] }).aggregates.map((item) =>
-            aggregateV21(c, item),
-          ),
-        },
+    strictQuery(
+      translatedRoute({
+        method: 'get',
+        path: '/v2.1/os-aggregates',
+        summary: 'List aggregates (admin)',
+        target: v3Route(aggregatesExtension, 'get', AGGREGATES),
+        responses: { 200: 'aggregates' },
+        response: (c, body) => ({
+          body: {
+            aggregates: (body as { aggregates: AggregateView[] }).aggregates.map((item) =>
+              aggregateV21(c, item),
+            ),
+          },
+        }),
       }),
-    }),
+      102,
+    ),
     translatedRoute({
       method: 'post',
       path: '/v2.1/os-aggregates',
@@ -148,14 +152,17 @@ export const aggregatesFace = defineFace({
       responses: { 200: 'aggregate (without hosts and metadata)' },
       response: oneAggregate,
     }),
-    translatedRoute({
-      method: 'get',
-      path: '/v2.1/os-aggregates/:aggregate_id',
-      summary: 'Show an aggregate with its hosts and metadata (admin)',
-      target: v3Route(aggregatesExtension, 'get', `${AGGREGATES}/:aggregate_id`),
-      responses: { 200: 'aggregate' },
-      response: oneAggregate,
-    }),
+    strictQuery(
+      translatedRoute({
+        method: 'get',
+        path: '/v2.1/os-aggregates/:aggregate_id',
+        summary: 'Show an aggregate with its hosts and metadata (admin)',
+        target: v3Route(aggregatesExtension, 'get', `${AGGREGATES}/:aggregate_id`),
+        responses: { 200: 'aggregate' },
+        response: oneAggregate,
+      }),
+      102,
+    ),
     translatedRoute({
       method: 'put',
       path: '/v2.1/os-aggregates/:aggregate_id',
@@ -198,6 +205,11 @@ export const aggregatesFace = defineFace({
       minor: 81,
       change: 'POST /os-aggregates/{id}/images pre-caches images on the hosts of the aggregate',
       routes: ['/v2.1/os-aggregates/{aggregate_id}/images'],
+    },
+    {
+      minor: 102,
+      change: 'unknown query parameters are a 400 on every GET',
+      routes: ['/v2.1/os-aggregates', '/v2.1/os-aggregates/{aggregate_id}'],
     },
   ],
 });

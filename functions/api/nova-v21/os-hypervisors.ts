@@ -347,5 +347,11 @@ export const hypervisorsFace = defineFace({
         'the resource figures and cpu_info are gone and uptime is named (null: no host reports it); /statistics and /{id}/uptime are gone',
       routes: ['/v2.1/os-hypervisors/detail', '/v2.1/os-hypervisors/{id}'],
     },
+    {
+      minor: 102,
+      change:
+        'unknown query parameters are a 400 on every GET (the lists and show refuse them from 2.53; /statistics and /{id}/uptime are gone from 2.88)',
+      routes: ['/v2.1/os-hypervisors', '/v2.1/os-hypervisors/detail', '/v2.1/os-hypervisors/{id}'],
+    },
   ],
 });

@@ -18,7 +18,7 @@ import { defineFace } from './face.ts';
 import { atLeast } from './microversion.ts';
 import { novaTime, novaTimeOrNull } from './nova-time.ts';
 import { nextPageLinks, PAGING, pageLimit } from './paging.ts';
-import { ChangeTime } from './query.ts';
+import { ChangeTime, strictQuery } from './query.ts';
 
 // os-instance-actions under v2.1's names (clients-and-microversions.md §4.1): `instanceActions` and
 // `instanceAction`, read with the v3 extension's queries. The microversions add deleted servers
@@ -115,44 +115,50 @@ export const instanceActionsFace = defineFace({
         return c.json({ instanceActions: instanceActions.map((row) => actionView(c, row)), ...links });
       },
     }),
-    route({
-      method: 'get',
-      path: '/v2.1/servers/:server_id/os-instance-actions/:request_id',
-      summary: 'Show one action; its events for admins (for everyone from 2.51), tracebacks for admins',
-      responses: { 200: 'instanceAction' },
-      handler: async (c) => {
-        const { uuid } = await serverOf(c);
-        const requestId = c.req.param('request_id') ?? '';
-        const action = await findAction(c.var.db, uuid, requestId).catch((error: unknown) => {
-          if (error instanceof NotFound) throw new NotFound(`Action ${requestId} not found`);
-          throw error;
-        });
-        // Nova shows events with their tracebacks to those its events policy allows (admins), and from
-        // 2.51 the events without tracebacks to everyone else; event hosts only to the former, from 2.62;
-        // from 2.84 a failed event's details to those its events:details policy allows: admins by
-        // default, whom the traceback rule here names too.
-        const privileged = isAllowed(c.var.caller, 'compute_extension:os-instance-actions:events:traceback');
-        const showEvents = privileged || atLeast(c, 51);
-        const events = showEvents ? await listEvents(c.var.db, action.id) : [];
-        const show = {
-          traceback: privileged,
-          host: privileged && atLeast(c, 62),
-          details: privileged && atLeast(c, 84),
-        };
-        return c.json({
-          instanceAction: {
-            ...actionView(c, action),
-            ...(showEvents
-              ? {
-                  events: await Promise.all(
-                    events.map((event) => eventView(c, event, action.project_id, show)),
-                  ),
-                }
-              : {}),
-          },
-        });
-      },
-    }),
+    strictQuery(
+      route({
+        method: 'get',
+        path: '/v2.1/servers/:server_id/os-instance-actions/:request_id',
+        summary: 'Show one action; its events for admins (for everyone from 2.51), tracebacks for admins',
+        responses: { 200: 'instanceAction' },
+        handler: async (c) => {
+          const { uuid } = await serverOf(c);
+          const requestId = c.req.param('request_id') ?? '';
+          const action = await findAction(c.var.db, uuid, requestId).catch((error: unknown) => {
+            if (error instanceof NotFound) throw new NotFound(`Action ${requestId} not found`);
+            throw error;
+          });
+          // Nova shows events with their tracebacks to those its events policy allows (admins), and from
+          // 2.51 the events without tracebacks to everyone else; event hosts only to the former, from 2.62;
+          // from 2.84 a failed event's details to those its events:details policy allows: admins by
+          // default, whom the traceback rule here names too.
+          const privileged = isAllowed(
+            c.var.caller,
+            'compute_extension:os-instance-actions:events:traceback',
+          );
+          const showEvents = privileged || atLeast(c, 51);
+          const events = showEvents ? await listEvents(c.var.db, action.id) : [];
+          const show = {
+            traceback: privileged,
+            host: privileged && atLeast(c, 62),
+            details: privileged && atLeast(c, 84),
+          };
+          return c.json({
+            instanceAction: {
+              ...actionView(c, action),
+              ...(showEvents
+                ? {
+                    events: await Promise.all(
+                      events.map((event) => eventView(c, event, action.project_id, show)),
+                    ),
+                  }
+                : {}),
+            },
+          });
+        },
+      }),
+      102,
+    ),
   ],
   microversions: [
     {
@@ -187,6 +193,14 @@ export const instanceActionsFace = defineFace({
       change:
         "events show details to admins: a failed event's fault message (null for one that succeeded or was recorded before details were kept)",
       routes: ['/v2.1/servers/{server_id}/os-instance-actions/{request_id}'],
+    },
+    {
+      minor: 102,
+      change: 'unknown query parameters are a 400 on every GET (the list refuses them from 2.58)',
+      routes: [
+        '/v2.1/servers/{server_id}/os-instance-actions',
+        '/v2.1/servers/{server_id}/os-instance-actions/{request_id}',
+      ],
     },
   ],
 });

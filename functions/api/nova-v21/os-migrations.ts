@@ -165,5 +165,10 @@ export const migrationsFace = defineFace({
         'user_id and project_id of whoever started each move (null for moves recorded before they were), and filters by them (os-migrations part)',
       routes: ['/v2.1/os-migrations'],
     },
+    {
+      minor: 102,
+      change: 'unknown query parameters are a 400 on every GET (the list refuses them from 2.59)',
+      routes: ['/v2.1/os-migrations'],
+    },
   ],
 });

@@ -47,14 +47,17 @@ export const quotaSetsFace = defineFace({
       75,
       ['user_id'],
     ),
-    translatedRoute({
-      method: 'get',
-      path: '/v2.1/os-quota-sets/:tenant_id/defaults',
-      summary: 'Show the default quota set',
-      target: v3Route(quotaSetsExtension, 'get', `${BASE}/defaults`),
-      responses: { 200: 'quota_set: id and every default limit' },
-      response: (c, body) => quotaSetView(c, body, true),
-    }),
+    strictQuery(
+      translatedRoute({
+        method: 'get',
+        path: '/v2.1/os-quota-sets/:tenant_id/defaults',
+        summary: 'Show the default quota set',
+        target: v3Route(quotaSetsExtension, 'get', `${BASE}/defaults`),
+        responses: { 200: 'quota_set: id and every default limit' },
+        response: (c, body) => quotaSetView(c, body, true),
+      }),
+      102,
+    ),
     strictQuery(
       route({
         method: 'get',
@@ -140,6 +143,16 @@ export const quotaSetsFace = defineFace({
       minor: 75,
       change: 'unknown query parameters are a 400 (user_id is the one known)',
       routes: ['/v2.1/os-quota-sets/{tenant_id}', '/v2.1/os-quota-sets/{tenant_id}/detail'],
+    },
+    {
+      minor: 102,
+      change:
+        'unknown query parameters are a 400 on every GET (defaults too; the others refuse them from 2.75)',
+      routes: [
+        '/v2.1/os-quota-sets/{tenant_id}',
+        '/v2.1/os-quota-sets/{tenant_id}/defaults',
+        '/v2.1/os-quota-sets/{tenant_id}/detail',
+      ],
     },
   ],
 });

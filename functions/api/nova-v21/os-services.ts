@@ -233,5 +233,10 @@ export const servicesFace = defineFace({
       change: 'unknown query parameters of the list are a 400',
       routes: ['/v2.1/os-services'],
     },
+    {
+      minor: 102,
+      change: 'unknown query parameters are a 400 on every GET (the list refuses them from 2.75)',
+      routes: ['/v2.1/os-services'],
+    },
   ],
 });

@@ -155,5 +155,10 @@ export const simpleTenantUsageFace = defineFace({
       change: 'unknown query parameters are a 400',
       routes: ['/v2.1/os-simple-tenant-usage', '/v2.1/os-simple-tenant-usage/{tenant_id}'],
     },
+    {
+      minor: 102,
+      change: 'unknown query parameters are a 400 on every GET (both refuse them from 2.75)',
+      routes: ['/v2.1/os-simple-tenant-usage', '/v2.1/os-simple-tenant-usage/{tenant_id}'],
+    },
   ],
 });

@@ -3,6 +3,7 @@ import { Forbidden } from '../../shared/errors.ts';
 import { MetadataLimitExceeded, serverMetadataExtension } from '../nova/server-metadata.ts';
 import type { Route } from '../route.ts';
 import { defineFace, translatedRoute, v3Route } from './face.ts';
+import { strictQuery } from './query.ts';
 import { Metadata } from './server-fields.ts';
 
 // Server metadata under v2.1's names: the whole set as `metadata` (a merge answers 200, not v3's 201),
@@ -35,13 +36,16 @@ function overLimitForbidden(write: Route): Route {
 export const serverMetadataFace = defineFace({
   alias: 'server-metadata',
   routes: [
-    translatedRoute({
-      method: 'get',
-      path: '/v2.1/servers/:server_id/metadata',
-      summary: "List a server's metadata",
-      target: v3Route(serverMetadataExtension, 'get', METADATA),
-      responses: { 200: 'metadata' },
-    }),
+    strictQuery(
+      translatedRoute({
+        method: 'get',
+        path: '/v2.1/servers/:server_id/metadata',
+        summary: "List a server's metadata",
+        target: v3Route(serverMetadataExtension, 'get', METADATA),
+        responses: { 200: 'metadata' },
+      }),
+      102,
+    ),
     overLimitForbidden(
       translatedRoute({
         method: 'put',
@@ -63,14 +67,17 @@ export const serverMetadataFace = defineFace({
         response: (_c, body) => ({ status: 200, body }),
       }),
     ),
-    translatedRoute({
-      method: 'get',
-      path: '/v2.1/servers/:server_id/metadata/:key',
-      summary: 'Show one metadata item',
-      target: v3Route(serverMetadataExtension, 'get', ITEM),
-      responses: { 200: 'meta: {key: value}' },
-      response: (_c, body) => ({ body: { meta: (body as { metadata: unknown }).metadata } }),
-    }),
+    strictQuery(
+      translatedRoute({
+        method: 'get',
+        path: '/v2.1/servers/:server_id/metadata/:key',
+        summary: 'Show one metadata item',
+        target: v3Route(serverMetadataExtension, 'get', ITEM),
+        responses: { 200: 'meta: {key: value}' },
+        response: (_c, body) => ({ body: { meta: (body as { metadata: unknown }).metadata } }),
+      }),
+      102,
+    ),
     overLimitForbidden(
       translatedRoute({
         method: 'put',
@@ -91,5 +98,11 @@ export const serverMetadataFace = defineFace({
       responses: { 204: 'deleted' },
     }),
   ],
-  microversions: [],
+  microversions: [
+    {
+      minor: 102,
+      change: 'unknown query parameters are a 400 on every GET',
+      routes: ['/v2.1/servers/{server_id}/metadata', '/v2.1/servers/{server_id}/metadata/{key}'],
+    },
+  ],
 });

@@ -9,6 +9,7 @@ import { route } from '../route.ts';
 import { defineFace, v3Route } from './face.ts';
 import { atLeast } from './microversion.ts';
 import { novaTime, novaTimeOrNull } from './nova-time.ts';
+import { strictQuery } from './query.ts';
 import { callV3 } from './v3-call.ts';
 
 // A server's live migrations in flight, under v2.1's names (force_complete 2.22, list and show 2.23,
@@ -75,29 +76,35 @@ async function asInvalidState<T>(request: Promise<T>): Promise<T> {
 export const serverMigrationsFace = defineFace({
   alias: 'server-migrations',
   routes: [
-    route({
-      method: 'get',
-      path: '/v2.1/servers/:server_id/migrations',
-      summary: "List a server's live migrations in progress (admin)",
-      since: 23,
-      responses: { 200: 'migrations' },
-      handler: async (c) => {
-        const { body } = await callV3<{ migrations: V3Migration[] }>(c, V3_LIST);
-        return c.json({
-          migrations: body.migrations
-            .filter(inProgressLive)
-            .map((migration) => migrationView21(c, migration)),
-        });
-      },
-    }),
-    route({
-      method: 'get',
-      path: '/v2.1/servers/:server_id/migrations/:migration_id',
-      summary: 'Show a live migration in progress (admin)',
-      since: 23,
-      responses: { 200: 'migration' },
-      handler: async (c) => c.json({ migration: migrationView21(c, await inProgressMigration(c)) }),
-    }),
+    strictQuery(
+      route({
+        method: 'get',
+        path: '/v2.1/servers/:server_id/migrations',
+        summary: "List a server's live migrations in progress (admin)",
+        since: 23,
+        responses: { 200: 'migrations' },
+        handler: async (c) => {
+          const { body } = await callV3<{ migrations: V3Migration[] }>(c, V3_LIST);
+          return c.json({
+            migrations: body.migrations
+              .filter(inProgressLive)
+              .map((migration) => migrationView21(c, migration)),
+          });
+        },
+      }),
+      102,
+    ),
+    strictQuery(
+      route({
+        method: 'get',
+        path: '/v2.1/servers/:server_id/migrations/:migration_id',
+        summary: 'Show a live migration in progress (admin)',
+        since: 23,
+        responses: { 200: 'migration' },
+        handler: async (c) => c.json({ migration: migrationView21(c, await inProgressMigration(c)) }),
+      }),
+      102,
+    ),
     route({
       method: 'delete',
       path: '/v2.1/servers/:server_id/migrations/:migration_id',
@@ -160,6 +167,11 @@ export const serverMigrationsFace = defineFace({
       minor: 80,
       change:
         'user_id and project_id of whoever started the migration (null for moves recorded before they were) (server migrations part)',
+      routes: ['/v2.1/servers/{server_id}/migrations[/{migration_id}]'],
+    },
+    {
+      minor: 102,
+      change: 'unknown query parameters are a 400 on every GET',
       routes: ['/v2.1/servers/{server_id}/migrations[/{migration_id}]'],
     },
   ],

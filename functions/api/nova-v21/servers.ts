@@ -276,16 +276,19 @@ export const serversFace = defineFace({
       75,
       NOVA_LIST_PARAMETERS,
     ),
-    route({
-      method: 'get',
-      path: '/v2.1/servers/:server_id',
-      summary: 'Show a server',
-      responses: { 200: 'server' },
-      handler: async (c) => {
-        const { body } = await callV3<{ server: V3Server }>(c, V3_SHOW);
-        return c.json({ server: await singleView(c, body.server, false) });
-      },
-    }),
+    strictQuery(
+      route({
+        method: 'get',
+        path: '/v2.1/servers/:server_id',
+        summary: 'Show a server',
+        responses: { 200: 'server' },
+        handler: async (c) => {
+          const { body } = await callV3<{ server: V3Server }>(c, V3_SHOW);
+          return c.json({ server: await singleView(c, body.server, false) });
+        },
+      }),
+      102,
+    ),
     route({
       method: 'put',
       path: '/v2.1/servers/:server_id',
@@ -335,8 +338,10 @@ export const serversFace = defineFace({
         return action.run(c, value);
       },
     }),
-    ...SERVER_TAG_ROUTES,
-    SERVER_TOPOLOGY_ROUTE,
+    ...SERVER_TAG_ROUTES.map((tagRoute) =>
+      tagRoute.method === 'get' ? strictQuery(tagRoute, 102) : tagRoute,
+    ),
+    strictQuery(SERVER_TOPOLOGY_ROUTE, 102),
   ],
   microversions: [
     {
@@ -498,6 +503,11 @@ export const serversFace = defineFace({
       change:
         'scheduler_hints (each a list of strings, as Nova keeps them) in show, detail, update and rebuild',
       routes: VIEW_ROUTES,
+    },
+    {
+      minor: 102,
+      change: 'unknown query parameters are a 400 on every GET',
+      routes: ['/v2.1/servers/{server_id}', TAGS, `${TAGS}/{tag}`, '/v2.1/servers/{server_id}/topology'],
     },
     {
       minor: 104,
