@@ -41,6 +41,9 @@ export async function startApiWorker(options: {
   const miniflare = new Miniflare({
     modules: true,
     scriptPath: options.scriptPath,
+    // Module names are paths below this root: the default (the working directory) makes a bundle in a
+    // data dir outside the checkout (LOCAL_DATA_DIR=/tmp/...) a `../` path, which workerd refuses.
+    modulesRoot: dirname(options.scriptPath),
     compatibilityDate: WORKER_COMPATIBILITY_DATE,
     compatibilityFlags: WORKER_COMPATIBILITY_FLAGS,
     bindings: options.bindings,
