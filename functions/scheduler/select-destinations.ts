@@ -1,4 +1,5 @@
-import { and, asc, desc, eq, type SQL } from 'drizzle-orm';
+import { and, asc, desc, type SQL } from 'drizzle-orm';
+import { eqIfGiven } from '../../schema/conditions.ts';
 import { computeNodes } from '../../schema/tables/index.ts';
 import { agentCommandsFilter } from './filters/agent-commands.ts';
 import type { FilterContext, HostFilter } from './filters/filter.ts';
@@ -140,7 +141,7 @@ async function explain(
   nodeId: number | undefined,
 ): Promise<{ rejections: Rejection[]; truncated: boolean }> {
   const rows = await selectHosts(db, {
-    where: nodeId === undefined ? undefined : eq(computeNodes.id, nodeId),
+    where: eqIfGiven(computeNodes.id, nodeId),
     orderBy: [...requestedDestinationFirst(spec), asc(computeNodes.id)],
     limit: EXPLAIN_LIMIT + 1,
   });
@@ -167,7 +168,7 @@ export async function selectDestinations(
   const sqlFilters = steps.filters.filter((filter) => filter.sql !== undefined);
   const memoryFilters = steps.filters.filter((filter) => filter.sql === undefined);
   const where = and(
-    options.nodeId === undefined ? undefined : eq(computeNodes.id, options.nodeId),
+    eqIfGiven(computeNodes.id, options.nodeId),
     ...sqlFilters.map((filter) => filter.sql?.(spec, steps.context)),
   );
   const kinds = neededFacts(spec, memoryFilters, steps.weighers);

@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, inArray, or, type Param, type SQL, sql } from 'drizzle-orm';
 import type { MySqlColumn } from 'drizzle-orm/mysql-core';
 import * as v from 'valibot';
+import { eqIfGiven } from '../../../schema/conditions.ts';
 import { images } from '../../../schema/tables/index.ts';
 import type { ImageRow } from './image-view.ts';
 
@@ -261,7 +262,7 @@ export function listFilterConditions(query: ImageListQuery): SQL | undefined {
     query.visibility === undefined || query.visibility === 'all'
       ? undefined
       : eq(images.visibility, query.visibility),
-    query.owner === undefined ? undefined : eq(images.owner, query.owner),
+    eqIfGiven(images.owner, query.owner),
     query.tag === undefined ? undefined : nothing,
     query.protected ? nothing : undefined,
     query.os_hidden ? nothing : undefined,

@@ -1,6 +1,7 @@
 import { and, desc, eq, gte, lt, lte, or, sql } from 'drizzle-orm';
 import type { Context } from 'hono';
 import * as v from 'valibot';
+import { eqIfGiven } from '../../../schema/conditions.ts';
 import { migrations } from '../../../schema/tables/index.ts';
 import { BadRequest } from '../../shared/errors.ts';
 import type { AppEnv } from '../context.ts';
@@ -56,16 +57,12 @@ export async function listMigrations(c: Context<AppEnv>, filters: MigrationFilte
         filters.host === undefined
           ? undefined
           : or(eq(migrations.source_compute, filters.host), eq(migrations.dest_compute, filters.host)),
-        filters.status === undefined ? undefined : eq(migrations.status, filters.status),
-        filters.instance_uuid === undefined ? undefined : eq(migrations.instance_uuid, filters.instance_uuid),
-        filters.migration_type === undefined
-          ? undefined
-          : eq(migrations.migration_type, filters.migration_type),
-        filters.source_compute === undefined
-          ? undefined
-          : eq(migrations.source_compute, filters.source_compute),
-        filters.user_id === undefined ? undefined : eq(migrations.user_id, filters.user_id),
-        filters.project_id === undefined ? undefined : eq(migrations.project_id, filters.project_id),
+        eqIfGiven(migrations.status, filters.status),
+        eqIfGiven(migrations.instance_uuid, filters.instance_uuid),
+        eqIfGiven(migrations.migration_type, filters.migration_type),
+        eqIfGiven(migrations.source_compute, filters.source_compute),
+        eqIfGiven(migrations.user_id, filters.user_id),
+        eqIfGiven(migrations.project_id, filters.project_id),
         filters.changedSince === undefined ? undefined : gte(changedAt, filters.changedSince),
         filters.changedBefore === undefined ? undefined : lte(changedAt, filters.changedBefore),
         after === undefined

@@ -1,6 +1,7 @@
 import { and, asc, eq, type SQL } from 'drizzle-orm';
 import type { Context } from 'hono';
 import * as v from 'valibot';
+import { eqIfGiven } from '../../../schema/conditions.ts';
 import { services } from '../../../schema/tables/index.ts';
 import { isServiceUp } from '../../compute/service-liveness.ts';
 import { NotFound } from '../../shared/errors.ts';
@@ -53,8 +54,8 @@ const ListQuery = v.object({ host: v.optional(Name), binary: v.optional(Name) })
 export async function listServices(c: Context<AppEnv>, filter: { host?: string; binary?: string }) {
   const filters: (SQL | undefined)[] = [
     eq(services.deleted, 0),
-    filter.host === undefined ? undefined : eq(services.host, filter.host),
-    filter.binary === undefined ? undefined : eq(services.binary, filter.binary),
+    eqIfGiven(services.host, filter.host),
+    eqIfGiven(services.binary, filter.binary),
   ];
   return c.var.db
     .select()

@@ -1,6 +1,7 @@
 import { and, asc, eq, gt, isNull, lt, or } from 'drizzle-orm';
 import type { Context } from 'hono';
 import * as v from 'valibot';
+import { eqIfGiven } from '../../../schema/conditions.ts';
 import { instances } from '../../../schema/tables/index.ts';
 import { BadRequest, NotFound } from '../../shared/errors.ts';
 import type { AppEnv } from '../context.ts';
@@ -107,7 +108,7 @@ export async function serversInPeriod(
     .from(instances)
     .where(
       and(
-        projectId === undefined ? undefined : eq(instances.project_id, projectId),
+        eqIfGiven(instances.project_id, projectId),
         lt(instances.launched_at, within.stop),
         or(isNull(instances.terminated_at), gt(instances.terminated_at, within.start)),
         after === undefined

@@ -19,6 +19,7 @@ import {
 } from 'drizzle-orm';
 import type { AnyMySqlColumn } from 'drizzle-orm/mysql-core';
 import * as v from 'valibot';
+import { eqIfGiven } from '../../../schema/conditions.ts';
 import { instances, instanceTags, MAX_TAG_LENGTH } from '../../../schema/tables/index.ts';
 import type { TaskState, VmState } from '../../compute/instance-states.ts';
 import { serverStatus } from '../../compute/server-status.ts';
@@ -265,11 +266,11 @@ export function listFilterConditions(caller: Caller, filters: ListFilters, later
     changesCondition(filters),
     filters.name === undefined ? undefined : like(instances.display_name, substring(filters.name)),
     filters.status === undefined ? undefined : statusCondition(filters.status),
-    filters.image === undefined ? undefined : eq(instances.image_ref, filters.image),
+    eqIfGiven(instances.image_ref, filters.image),
     filters.flavor === undefined
       ? undefined
       : sql`JSON_UNQUOTE(JSON_EXTRACT(${instances.flavor}, '$.flavorid')) = ${filters.flavor}`,
-    filters.reservation_id === undefined ? undefined : eq(instances.reservation_id, filters.reservation_id),
+    eqIfGiven(instances.reservation_id, filters.reservation_id),
   ];
   if (later) {
     conditions.push(
@@ -302,19 +303,17 @@ export function listFilterConditions(caller: Caller, filters: ListFilters, later
   // A member's own servers by their states, zone and user reveal nothing of others (version 3).
   if (caller.isAdmin || later) {
     conditions.push(
-      filters.vm_state === undefined ? undefined : eq(instances.vm_state, filters.vm_state),
-      filters.task_state === undefined ? undefined : eq(instances.task_state, filters.task_state),
-      filters.availability_zone === undefined
-        ? undefined
-        : eq(instances.availability_zone, filters.availability_zone),
-      filters.user_id === undefined ? undefined : eq(instances.user_id, filters.user_id),
+      eqIfGiven(instances.vm_state, filters.vm_state),
+      eqIfGiven(instances.task_state, filters.task_state),
+      eqIfGiven(instances.availability_zone, filters.availability_zone),
+      eqIfGiven(instances.user_id, filters.user_id),
     );
   }
   if (caller.isAdmin) {
     conditions.push(
-      filters.host === undefined ? undefined : eq(instances.host, filters.host),
-      filters.node === undefined ? undefined : eq(instances.node, filters.node),
-      filters.tenant_id === undefined ? undefined : eq(instances.project_id, filters.tenant_id),
+      eqIfGiven(instances.host, filters.host),
+      eqIfGiven(instances.node, filters.node),
+      eqIfGiven(instances.project_id, filters.tenant_id),
     );
   }
   return and(...conditions);

@@ -2,6 +2,7 @@ import { StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn
 import { and, desc, eq, inArray, type SQL } from 'drizzle-orm';
 import type { Context } from 'hono';
 import * as v from 'valibot';
+import { eqIfGiven } from '../../../schema/conditions.ts';
 import type { PrimaryDb } from '../../../schema/db.ts';
 import { computeNodes, instanceFaults, instances } from '../../../schema/tables/index.ts';
 import { flavorSnapshot } from '../../compute/flavor-snapshot.ts';
@@ -316,8 +317,8 @@ async function checkRequestedDestination(
     .from(computeNodes)
     .where(
       and(
-        host === undefined ? undefined : eq(computeNodes.host, host),
-        node === undefined ? undefined : eq(computeNodes.hypervisor_hostname, node),
+        eqIfGiven(computeNodes.host, host),
+        eqIfGiven(computeNodes.hypervisor_hostname, node),
         eq(computeNodes.deleted, 0),
       ),
     )

@@ -1,4 +1,5 @@
-import { and, desc, eq, type SQL } from 'drizzle-orm';
+import { and, desc, type SQL } from 'drizzle-orm';
+import { eqIfGiven } from '../../../schema/conditions.ts';
 import { computeNodes } from '../../../schema/tables/index.ts';
 import type { RequestSpec } from '../request-spec.ts';
 import type { HostFilter } from './filter.ts';
@@ -11,8 +12,8 @@ function condition(spec: RequestSpec): SQL | undefined {
   const destination = spec.requested_destination;
   if (!destination) return undefined;
   return and(
-    destination.host === undefined ? undefined : eq(computeNodes.host, destination.host),
-    destination.node === undefined ? undefined : eq(computeNodes.hypervisor_hostname, destination.node),
+    eqIfGiven(computeNodes.host, destination.host),
+    eqIfGiven(computeNodes.hypervisor_hostname, destination.node),
   );
 }
 
