@@ -23,6 +23,9 @@ export default defineConfig({
           hookTimeout: 120_000,
           // test/e2e/migration-faults.test.ts runs its 33 cases at once (each on hosts of its own).
           maxConcurrency: 33,
+          // One file at a time, whatever the machine: the files that run the legacy network API switch
+          // the whole cloud to it (test/helpers/network-mode.ts) while they run.
+          fileParallelism: false,
         },
       },
     ],

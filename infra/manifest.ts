@@ -65,6 +65,7 @@ const SHARED_CONTROL_PLANE_ENV = {
   SERVICE_DOWN_TIME_SECONDS: setting('60'),
   REPORT_INTERVAL_SECONDS: setting('10'),
   RESIZE_CONFIRM_WINDOW_SECONDS: setting('86400'),
+  NETWORK_API: setting('neutron'),
 } as const;
 
 /** The API worker's environment (functions/shared/config.ts ApiEnv). It runs on Cloudflare, so infra hands it an AWS access key. */

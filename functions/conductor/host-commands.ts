@@ -65,6 +65,7 @@ export function instanceData(instance: typeof instances.$inferSelect): InstanceF
       ephemeral_gb: instance.flavor.ephemeral_gb,
       swap: instance.flavor.swap,
     },
+    network_info: [],
   };
 }
 

@@ -43,6 +43,12 @@ export const ControlPlaneEnv = v.object({
   REPORT_INTERVAL_SECONDS: positiveInt(10),
   /** A resize or cold migration left unconfirmed this long is confirmed automatically; 0 never does. */
   RESIZE_CONFIRM_WINDOW_SECONDS: nonNegativeInt(86_400),
+  /**
+   * The network API of a deployment that has not recorded one yet: `neutron` (the networking service,
+   * /network/v2.0) or `nova-network` (the deprecated legacy API). Once the migration's cut-over has
+   * recorded `neutron` in network_settings, that record decides (functions/network/mode.ts).
+   */
+  NETWORK_API: v.optional(v.picklist(['neutron', 'nova-network']), 'neutron'),
 });
 export type ControlPlaneConfig = v.InferOutput<typeof ControlPlaneEnv>;
 

@@ -1,11 +1,12 @@
 import * as v from 'valibot';
 import { defineObject, type ObjectData, objectField, type ReceivedData } from './base.ts';
 import { FlavorObject } from './flavor.ts';
+import { NetworkInfo } from './network-info.ts';
 
 // What an agent needs to know about an instance to act on it; never the whole row.
 export const InstanceObject = defineObject({
   name: 'Instance',
-  version: '1.3',
+  version: '1.4',
   fields: v.object({
     uuid: v.pipe(v.string(), v.uuid()),
     name: v.string(),
@@ -19,6 +20,7 @@ export const InstanceObject = defineObject({
     availability_zone: v.nullable(v.string()),
     metadata: v.record(v.string(), v.string()),
     flavor: objectField(FlavorObject),
+    network_info: NetworkInfo,
   }),
   nested: { flavor: FlavorObject },
   history: [
@@ -39,6 +41,11 @@ export const InstanceObject = defineObject({
       added: [],
       note: 'carries Flavor 1.1 (ephemeral and swap sizes)',
       children: { flavor: '1.1' },
+    },
+    {
+      version: '1.4',
+      added: ['network_info'],
+      note: 'the virtual interfaces the host plugs (MAC, addresses, network); an older agent plugs none',
     },
   ],
 });

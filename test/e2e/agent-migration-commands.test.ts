@@ -127,6 +127,7 @@ async function sendCommand(
       availability_zone: ZONE,
       metadata: {},
       flavor,
+      network_info: [],
     },
     InstanceObject.version,
   );

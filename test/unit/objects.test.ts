@@ -42,6 +42,7 @@ const INSTANCE: InstanceFields = {
     ephemeral_gb: 5,
     swap: 512,
   },
+  network_info: [],
 };
 
 const ACTION_EVENT = {
@@ -108,7 +109,7 @@ describe('object definitions', () => {
         'KeyPair',
       ]),
     );
-    expect(CURRENT_OBJECT_VERSIONS).toMatchObject({ Instance: '1.3', Flavor: '1.1', InstanceAction: '1.2' });
+    expect(CURRENT_OBJECT_VERSIONS).toMatchObject({ Instance: '1.4', Flavor: '1.1', InstanceAction: '1.2' });
     for (const type of OBJECT_TYPES) {
       for (const child of Object.values(type.nested)) expect(OBJECT_TYPES).toContain(child);
     }
@@ -148,11 +149,11 @@ describe('object definitions', () => {
 
 describe('makeCompatible', () => {
   it('sends the current version with every field, the flavor nested as a Flavor primitive', () => {
-    const primitive = makeCompatible(InstanceObject, INSTANCE, '1.3');
+    const primitive = makeCompatible(InstanceObject, INSTANCE, '1.4');
     expect(primitive).toEqual({
       'nova_object.name': 'Instance',
       'nova_object.namespace': 'nova',
-      'nova_object.version': '1.3',
+      'nova_object.version': '1.4',
       'nova_object.data': {
         ...INSTANCE,
         flavor: {
@@ -238,15 +239,15 @@ describe('makeCompatible', () => {
   });
 
   it('refuses a newer minor and another major with IncompatibleObjectVersion', () => {
-    const newer = captureError(() => makeCompatible(InstanceObject, INSTANCE, '1.4'));
+    const newer = captureError(() => makeCompatible(InstanceObject, INSTANCE, '1.5'));
     expect(newer).toBeInstanceOf(IncompatibleObjectVersion);
-    expect(newer.message).toBe('Instance 1.4: is newer than 1.3, the newest version this code can produce');
+    expect(newer.message).toBe('Instance 1.5: is newer than 1.4, the newest version this code can produce');
     const otherMajor = captureError(() => makeCompatible(InstanceObject, INSTANCE, '2.0'));
     expect(otherMajor).toBeInstanceOf(IncompatibleObjectVersion);
     expect(otherMajor).toMatchObject({
       objectName: 'Instance',
       requestedVersion: '2.0',
-      supportedVersion: '1.3',
+      supportedVersion: '1.4',
     });
     expect(otherMajor.message).toMatch(/^Instance 2\.0: .*the receiver must understand 1\.x$/);
   });
@@ -261,16 +262,16 @@ describe('makeCompatible', () => {
 describe('versionToSend', () => {
   it('backports to an older receiver, sends ours to a newer one, and refuses another major', () => {
     expect(versionToSend(InstanceObject, '1.1')).toBe('1.1');
-    expect(versionToSend(InstanceObject, '1.9')).toBe('1.3');
-    expect(versionToSend(InstanceObject, undefined)).toBe('1.3');
+    expect(versionToSend(InstanceObject, '1.9')).toBe('1.4');
+    expect(versionToSend(InstanceObject, undefined)).toBe('1.4');
     expect(() => versionToSend(InstanceObject, '2.0')).toThrow(IncompatibleObjectVersion);
   });
 });
 
 describe('fromPrimitive', () => {
   it('round-trips every version back to the data that version carries', () => {
-    expect(fromPrimitive(InstanceObject, makeCompatible(InstanceObject, INSTANCE, '1.3'))).toEqual(INSTANCE);
-    const { availability_zone, metadata, flavor, ...initial } = INSTANCE;
+    expect(fromPrimitive(InstanceObject, makeCompatible(InstanceObject, INSTANCE, '1.4'))).toEqual(INSTANCE);
+    const { availability_zone, metadata, flavor, network_info, ...initial } = INSTANCE;
     expect(fromPrimitive(InstanceObject, makeCompatible(InstanceObject, INSTANCE, '1.0'))).toEqual(initial);
     const atOneTwo = decodePrimitive(InstanceObject, makeCompatible(InstanceObject, INSTANCE, '1.2'));
     expect(atOneTwo.version).toBe('1.2');
@@ -303,8 +304,8 @@ describe('fromPrimitive', () => {
       'Instance 1.1: is newer than 1.0, the version implemented here; the sender must backport it',
     );
     const fromTheFuture = {
-      ...makeCompatible(InstanceObject, INSTANCE, '1.3'),
-      'nova_object.version': '1.4',
+      ...makeCompatible(InstanceObject, INSTANCE, '1.4'),
+      'nova_object.version': '1.5',
     };
     expect(() => fromPrimitive(InstanceObject, fromTheFuture)).toThrow(IncompatibleObjectVersion);
   });
@@ -313,7 +314,7 @@ describe('fromPrimitive', () => {
     const primitive = { ...makeCompatible(InstanceObject, INSTANCE, '1.3'), 'nova_object.version': '2.0' };
     const error = captureError(() => fromPrimitive(InstanceObject, primitive));
     expect(error).toBeInstanceOf(IncompatibleObjectVersion);
-    expect(error.message).toBe('Instance 2.0: major version 2 is not understood here (implements 1.3)');
+    expect(error.message).toBe('Instance 2.0: major version 2 is not understood here (implements 1.4)');
   });
 
   it('refuses a nested child newer than the parent version the receiver implements', () => {
@@ -361,13 +362,13 @@ describe('unsupportedObjectsReason', () => {
 
   it('names the object, both versions and who must upgrade', () => {
     expect(unsupportedObjectsReason({ Instance: '0.9' })).toBe(
-      'supported_objects: Instance 0.9 is not 1.x (this control plane sends Instance 1.0 to 1.3); upgrade the agent',
+      'supported_objects: Instance 0.9 is not 1.x (this control plane sends Instance 1.0 to 1.4); upgrade the agent',
     );
     expect(unsupportedObjectsReason({ Instance: '2.0' })).toBe(
-      'supported_objects: Instance 2.0 is not 1.x (this control plane sends Instance 1.0 to 1.3); upgrade the control plane first',
+      'supported_objects: Instance 2.0 is not 1.x (this control plane sends Instance 1.0 to 1.4); upgrade the control plane first',
     );
     expect(unsupportedObjectsReason({ Flavor: '1.1' })).toBe(
-      'supported_objects: Instance is missing (this control plane sends 1.3)',
+      'supported_objects: Instance is missing (this control plane sends 1.4)',
     );
   });
 });
