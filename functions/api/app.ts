@@ -10,11 +10,12 @@ import { onError, onNotFound } from './middleware/errors.ts';
 import { extensionVersions } from './middleware/extension-versions.ts';
 import { requestId } from './middleware/request-id.ts';
 import { services } from './middleware/services.ts';
+import { mountNetworking } from './neutron/routes.ts';
 import { ALL_EXTENSIONS, enabledExtensions, mountExtensions } from './nova/registry.ts';
 import { mountV21 } from './nova-v21/registry.ts';
 
 /**
- * Composes the API: identity, the compute API's v2.1 and v3 faces, and the agent-facing host API.
+ * Composes the API: identity, networking, the compute API's v2.1 and v3 faces, and the agent-facing host API.
  * `microversionCeiling` replaces the advertised maximum (tests reach the microversions faces
  * implement beyond it); deployments never set it.
  */
@@ -34,6 +35,7 @@ export function createApp(options: { microversionCeiling?: number } = {}) {
   app.use(readYourWrites);
 
   app.route('/identity', identityRoutes);
+  mountNetworking(app);
   mountV21(app, options.microversionCeiling);
   mountExtensions(app);
 

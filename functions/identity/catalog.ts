@@ -12,6 +12,7 @@ export const CATALOG_SERVICES: readonly CatalogService[] = [
   { type: 'identity', name: 'keystone', path: '/identity' },
   { type: 'compute', name: 'nova', path: '/v2.1' },
   { type: 'image', name: 'glance', path: '/image' },
+  { type: 'network', name: 'neutron', path: '/network' },
 ];
 
 export function buildCatalog(origin: string, region: string) {

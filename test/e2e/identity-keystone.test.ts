@@ -139,7 +139,7 @@ describe('Keystone v3 identity', () => {
     expect(token.is_domain).toBe(false);
     expect(token.roles.map((role) => role.name).sort()).toEqual(['admin', 'member']);
     const byType = Object.fromEntries((token.catalog ?? []).map((service) => [service.type, service]));
-    expect(Object.keys(byType).sort()).toEqual(['compute', 'identity', 'image']);
+    expect(Object.keys(byType).sort()).toEqual(['compute', 'identity', 'image', 'network']);
     expect(byType.identity).toMatchObject({ name: 'keystone' });
     expect(byType.compute).toMatchObject({ name: 'nova' });
     expect(byType.image).toMatchObject({ name: 'glance' });

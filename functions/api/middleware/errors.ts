@@ -1,12 +1,13 @@
 import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import { NetworkError } from '../../network/errors.ts';
 import { ConfigError } from '../../shared/config.ts';
 import { ComputeError, duplicateKeyMessage, isDuplicateKey } from '../../shared/errors.ts';
 import type { AppEnv } from '../context.ts';
 
 // The one place errors become responses, in the body of the service the path belongs to: Keystone's
-// `{"error": {"code", "title", "message"}}` under /identity, Nova's `{"<fault>": {"code", "message"}}`
-// everywhere else. Anything that is not a typed error is a real fault: logged with the request id,
+// `{"error": {"code", "title", "message"}}` under /identity, Neutron's `{"NeutronError": {"type",
+// "message", "detail"}}` under /network, Nova's `{"<fault>": {"code", "message"}}` everywhere else. Anything that is not a typed error is a real fault: logged with the request id,
 // answered without internals.
 const HTTP_FAULTS: Record<number, string> = {
   400: 'badRequest',
@@ -36,15 +37,40 @@ const REASON_PHRASES: Record<number, string> = {
 
 const INTERNAL_ERROR = 'The server has either erred or is incapable of performing the requested operation.';
 
-function isIdentityPath(c: Context<AppEnv>): boolean {
+function isServicePath(c: Context<AppEnv>, root: string): boolean {
   const path = new URL(c.req.url).pathname;
-  return path === '/identity' || path.startsWith('/identity/');
+  return path === root || path.startsWith(`${root}/`);
 }
 
-function errorResponse(c: Context<AppEnv>, status: number, fault: string, message: string) {
+// Neutron's exception names for errors raised outside the networking code (validation, auth, routing).
+const NEUTRON_TYPES: Record<number, string> = {
+  400: 'BadRequest',
+  401: 'NotAuthorized',
+  403: 'PolicyNotAuthorized',
+  404: 'HTTPNotFound',
+  405: 'HTTPMethodNotAllowed',
+  409: 'Conflict',
+  413: 'HTTPRequestEntityTooLarge',
+  415: 'HTTPUnsupportedMediaType',
+  500: 'HTTPInternalServerError',
+  501: 'HTTPNotImplemented',
+  503: 'ServiceUnavailable',
+};
+
+function errorResponse(
+  c: Context<AppEnv>,
+  status: number,
+  fault: string,
+  message: string,
+  neutronType?: string,
+) {
   const requestId = c.get('requestId');
   if (requestId) c.header('x-openstack-request-id', requestId);
-  if (!isIdentityPath(c)) return c.json({ [fault]: { code: status, message } }, status as 400);
+  if (isServicePath(c, '/network')) {
+    const type = neutronType ?? NEUTRON_TYPES[status] ?? 'HTTPError';
+    return c.json({ NeutronError: { type, message, detail: '' } }, status as 400);
+  }
+  if (!isServicePath(c, '/identity')) return c.json({ [fault]: { code: status, message } }, status as 400);
   // keystoneauth reads this header to learn where to authenticate after a 401.
   if (status === 401) c.header('WWW-Authenticate', `Keystone uri="${new URL(c.req.url).origin}/identity/v3"`);
   return c.json(
@@ -54,6 +80,9 @@ function errorResponse(c: Context<AppEnv>, status: number, fault: string, messag
 }
 
 export const onError: ErrorHandler<AppEnv> = (error, c) => {
+  if (error instanceof NetworkError) {
+    return errorResponse(c, error.status, error.fault, error.message, error.neutronType);
+  }
   if (error instanceof ComputeError) return errorResponse(c, error.status, error.fault, error.message);
   // A unique constraint lost to a concurrent request: the resource exists now, which is a conflict.
   if (isDuplicateKey(error)) return errorResponse(c, 409, 'conflictingRequest', duplicateKeyMessage(error));
