@@ -7,6 +7,7 @@ import type {
   CommandHeartbeat,
   CommandHeartbeatAnswer,
   DeliveredCommand,
+  GuestVifsOutput,
   ImageCacheStatus,
   InstanceCommandName,
 } from '../schema/objects/compute-command.ts';
@@ -17,11 +18,14 @@ import {
 } from '../schema/objects/compute-command.ts';
 import type { InstanceData } from '../schema/objects/instance.ts';
 import { InstanceObject } from '../schema/objects/instance.ts';
+import type { Vif } from '../schema/objects/network-info.ts';
 import type { RegisterResponse } from './api-client.ts';
 import { AgentApiClient, AgentApiError, isRetryableApiFailure } from './api-client.ts';
 import {
   CacheImagesParams,
   commandParams,
+  InterfaceParams,
+  InvalidCommandParams,
   LiveMigrationParams,
   PowerOnParams,
   PreLiveMigrationParams,
@@ -65,6 +69,33 @@ function failedResult(error: unknown): CommandResult {
 }
 
 type InstanceCommand = DeliveredCommand & { name: InstanceCommandName };
+
+/** A network command reached this agent with an instance decoded below Instance 1.4 (no network_info). */
+export class MissingNetworkInfo extends Error {
+  override readonly name = 'MissingNetworkInfo';
+}
+
+/** The network info a network command acts on: only Instance 1.4 and later carry it. */
+function networkInfoOf(command: InstanceCommand, instance: InstanceData): Vif[] {
+  if (instance.network_info === undefined) {
+    throw new MissingNetworkInfo(
+      `${command.name} needs the instance's network_info (Instance 1.4 or later); this agent was sent an older version`,
+    );
+  }
+  return instance.network_info;
+}
+
+/** The VIF attach_interface adds: the port the instance's network info names. */
+function interfaceToAttach(command: InstanceCommand, instance: InstanceData): Vif {
+  const { port_id } = commandParams(InterfaceParams, command);
+  const vif = networkInfoOf(command, instance).find((candidate) => candidate.id === port_id);
+  if (!vif) {
+    throw new InvalidCommandParams(
+      `${command.name}: port ${port_id} is not in the network info of instance ${instance.uuid}`,
+    );
+  }
+  return vif;
+}
 
 function isInstanceCommand(command: DeliveredCommand): command is InstanceCommand {
   return !isHostCommandName(command.name);
@@ -470,6 +501,23 @@ export class ComputeAgent {
       case 'post_live_migration_at_destination': {
         const arrived = await this.driver.postLiveMigrationAtDestination(instance);
         return succeeded({ power_state: arrived.power_state, node });
+      }
+      case 'plug_vifs': {
+        const output: GuestVifsOutput = {
+          vifs: await this.driver.plugVifs(instance, networkInfoOf(command, instance)),
+        };
+        return succeeded(output);
+      }
+      case 'attach_interface': {
+        const output: GuestVifsOutput = {
+          vifs: await this.driver.attachInterface(instance, interfaceToAttach(command, instance)),
+        };
+        return succeeded(output);
+      }
+      case 'detach_interface': {
+        const { port_id } = commandParams(InterfaceParams, command);
+        const output: GuestVifsOutput = { vifs: await this.driver.detachInterface(instance, port_id) };
+        return succeeded(output);
       }
       default: {
         const changed = await this.driver.power(instance, command.name);

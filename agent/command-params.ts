@@ -18,6 +18,9 @@ export const CacheImagesParams = v.object({
   image_ids: v.pipe(v.array(v.pipe(v.string(), v.minLength(1))), v.minLength(1)),
 });
 
+/** attach_interface and detach_interface: the VIF (port) to add from the instance's network info, or remove. */
+export const InterfaceParams = v.object({ port_id: v.pipe(v.string(), v.minLength(1)) });
+
 export class InvalidCommandParams extends Error {
   override readonly name = 'InvalidCommandParams';
 }

@@ -11,6 +11,7 @@ export const DEPLOYED_WORKFLOWS = [
   'delete-server',
   'migrate-server',
   'server-action',
+  'server-interface',
 ] as const satisfies readonly WorkflowName[];
 
 /** Workflows EventBridge Scheduler starts on a timetable (UTC), with the input each start gets. */

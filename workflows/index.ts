@@ -5,6 +5,7 @@ import { cacheImages } from './cache-images.ts';
 import { deleteServer } from './delete-server.ts';
 import { migrateServer } from './migrate-server.ts';
 import { serverAction } from './server-action.ts';
+import { serverInterface } from './server-interface.ts';
 
 /** Every state machine the control plane deploys, by the name the API and infra/ refer to it with. */
 export const WORKFLOWS = {
@@ -14,6 +15,7 @@ export const WORKFLOWS = {
   'delete-server': deleteServer,
   'migrate-server': migrateServer,
   'server-action': serverAction,
+  'server-interface': serverInterface,
 } as const satisfies Record<string, (refs: WorkflowRefs) => StateMachineDefinition>;
 
 export type WorkflowName = keyof typeof WORKFLOWS;

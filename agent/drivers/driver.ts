@@ -1,4 +1,6 @@
+import type { GuestVif } from '../../schema/objects/compute-command.ts';
 import type { InstanceData } from '../../schema/objects/instance.ts';
+import type { Vif } from '../../schema/objects/network-info.ts';
 
 // Nova's power_state values, so the API can store what the driver reports without translating it.
 export const POWER_STATE = {
@@ -68,6 +70,15 @@ export interface VirtDriver {
   spawn(instance: InstanceData): Promise<DriverInstance>;
   /** Removes the instance; an instance the host does not have is already destroyed. */
   destroy(instance: Pick<InstanceData, 'uuid'>): Promise<void>;
+  /**
+   * Replaces the guest's VIFs with `vifs` (the instance's whole network info) and answers what it has
+   * now; plugging what the guest already has changes nothing.
+   */
+  plugVifs(instance: InstanceData, vifs: Vif[]): Promise<GuestVif[]>;
+  /** Adds one VIF to the guest (a VIF it already has stays as it is) and answers what it has now. */
+  attachInterface(instance: InstanceData, vif: Vif): Promise<GuestVif[]>;
+  /** Removes one VIF from the guest (one it does not have is already gone) and answers what it has now. */
+  detachInterface(instance: InstanceData, vifId: string): Promise<GuestVif[]>;
   /** Changes the guest's power state; an instance the host does not have is an InstanceNotFound error. */
   power(instance: InstanceData, operation: PowerOperation): Promise<DriverInstance>;
   /** On a move's destination: checks the host can take the instance before anything moves. */

@@ -1,9 +1,10 @@
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import * as v from 'valibot';
-import type { ComputeCommandName } from '../../schema/objects/compute-command.ts';
-import { COMPUTE_COMMAND_NAMES } from '../../schema/objects/compute-command.ts';
+import type { ComputeCommandName, GuestVif } from '../../schema/objects/compute-command.ts';
+import { COMPUTE_COMMAND_NAMES, GuestVif as GuestVifSchema } from '../../schema/objects/compute-command.ts';
 import type { InstanceData } from '../../schema/objects/instance.ts';
+import type { Vif } from '../../schema/objects/network-info.ts';
 import { readJsonState, writeJsonStateAtomically } from '../state-file.ts';
 import type {
   DriverInstance,
@@ -54,6 +55,13 @@ export interface FakeDriverOptions {
   random?: () => number;
 }
 
+/** A guest's (MAC, IPs) set, without the VIF ids: what a guest would notice changing. */
+const AddressSet = v.array(v.object({ address: v.string(), ips: v.array(v.string()) }));
+type AddressSet = v.InferOutput<typeof AddressSet>;
+
+// `vifs` are the guest's plugged interfaces and `vif_history` every (MAC, IPs) set it has had, appended
+// only when the set changes: a test reads them from the state file to prove a guest kept its MAC and
+// IP through a move or a re-plug. State files from before they existed have neither.
 const StoredInstance = v.object({
   uuid: v.string(),
   name: v.string(),
@@ -61,7 +69,10 @@ const StoredInstance = v.object({
   memory_mb: v.number(),
   root_gb: v.number(),
   power_state: v.picklist(Object.values(POWER_STATE)),
+  vifs: v.optional(v.array(GuestVifSchema), []),
+  vif_history: v.optional(v.array(AddressSet), []),
 });
+type FakeGuest = v.InferOutput<typeof StoredInstance>;
 // `images` is the host's base-image cache; state files from before it existed have none.
 const FakeState = v.object({
   instances: v.array(StoredInstance),
@@ -69,7 +80,7 @@ const FakeState = v.object({
 });
 
 interface LoadedState {
-  instances: Map<string, DriverInstance>;
+  instances: Map<string, FakeGuest>;
   images: Set<string>;
 }
 
@@ -86,8 +97,8 @@ export class FakeDriver implements VirtDriver {
   async spawn(instance: InstanceData): Promise<DriverInstance> {
     await this.simulate('spawn', instance.uuid);
     const existing = (await this.loadInstances()).get(instance.uuid);
-    if (existing) return existing;
-    return this.store(guestOf(instance, POWER_STATE.RUNNING));
+    if (existing) return driverView(existing);
+    return this.store(guestOf(instance, POWER_STATE.RUNNING, undefined));
   }
 
   async destroy(instance: Pick<InstanceData, 'uuid'>): Promise<void> {
@@ -100,6 +111,27 @@ export class FakeDriver implements VirtDriver {
     await this.simulate(operation, instance.uuid);
     const existing = await this.existing(instance.uuid);
     return this.store({ ...existing, power_state: POWER_OPERATIONS[operation] });
+  }
+
+  async plugVifs(instance: InstanceData, vifs: Vif[]): Promise<GuestVif[]> {
+    await this.simulate('plug_vifs', instance.uuid);
+    const existing = await this.existing(instance.uuid);
+    return (await this.storeGuest(withVifs(existing, guestVifs(vifs)))).vifs;
+  }
+
+  async attachInterface(instance: InstanceData, vif: Vif): Promise<GuestVif[]> {
+    await this.simulate('attach_interface', instance.uuid);
+    const existing = await this.existing(instance.uuid);
+    if (existing.vifs.some((plugged) => plugged.id === vif.id)) return existing.vifs;
+    return (await this.storeGuest(withVifs(existing, [...existing.vifs, ...guestVifs([vif])]))).vifs;
+  }
+
+  async detachInterface(instance: InstanceData, vifId: string): Promise<GuestVif[]> {
+    await this.simulate('detach_interface', instance.uuid);
+    const existing = await this.existing(instance.uuid);
+    const kept = existing.vifs.filter((plugged) => plugged.id !== vifId);
+    if (kept.length === existing.vifs.length) return existing.vifs;
+    return (await this.storeGuest(withVifs(existing, kept))).vifs;
   }
 
   async prepResize(instance: InstanceData): Promise<void> {
@@ -116,25 +148,26 @@ export class FakeDriver implements VirtDriver {
     await this.simulate('finish_resize', instance.uuid);
     // A guest already here is this command's own earlier run (or a resize on the same host): it ends
     // the same way either way.
-    return this.store(guestOf(instance, powerOn ? POWER_STATE.RUNNING : POWER_STATE.SHUTDOWN));
+    const existing = (await this.loadInstances()).get(instance.uuid);
+    return this.store(guestOf(instance, powerOn ? POWER_STATE.RUNNING : POWER_STATE.SHUTDOWN, existing));
   }
 
   async finishRevertResize(instance: InstanceData, powerOn: boolean): Promise<DriverInstance> {
     await this.simulate('finish_revert_resize', instance.uuid);
-    await this.existing(instance.uuid);
-    return this.store(guestOf(instance, powerOn ? POWER_STATE.RUNNING : POWER_STATE.SHUTDOWN));
+    const existing = await this.existing(instance.uuid);
+    return this.store(guestOf(instance, powerOn ? POWER_STATE.RUNNING : POWER_STATE.SHUTDOWN, existing));
   }
 
   async preLiveMigration(instance: InstanceData, _blockMigration: boolean): Promise<DriverInstance> {
     await this.simulate('pre_live_migration', instance.uuid);
     const existing = (await this.loadInstances()).get(instance.uuid);
-    if (existing?.power_state === POWER_STATE.PAUSED) return existing;
+    if (existing?.power_state === POWER_STATE.PAUSED) return driverView(existing);
     // A running guest here means this host is the source: receiving onto it would lose the guest.
     if (existing)
       throw new InstanceExists(
         `Instance ${instance.uuid} already runs on this host; it cannot be received here`,
       );
-    return this.store(guestOf(instance, POWER_STATE.PAUSED));
+    return this.store(guestOf(instance, POWER_STATE.PAUSED, undefined));
   }
 
   async liveMigration(
@@ -185,7 +218,7 @@ export class FakeDriver implements VirtDriver {
   }
 
   async listInstances(): Promise<DriverInstance[]> {
-    return [...(await this.loadInstances()).values()];
+    return [...(await this.loadInstances()).values()].map(driverView);
   }
 
   hostResources(): HostResources {
@@ -228,14 +261,18 @@ export class FakeDriver implements VirtDriver {
     }
   }
 
-  private async existing(uuid: string): Promise<DriverInstance> {
+  private async existing(uuid: string): Promise<FakeGuest> {
     const existing = (await this.loadInstances()).get(uuid);
     if (!existing) throw new InstanceNotFound(`Instance ${uuid} is not on this host`);
     return existing;
   }
 
+  private async store(guest: FakeGuest): Promise<DriverInstance> {
+    return driverView(await this.storeGuest(guest));
+  }
+
   /** Keeps the guest, on disk first: if the write fails, the memory view is put back as it was. */
-  private async store(guest: DriverInstance): Promise<DriverInstance> {
+  private async storeGuest(guest: FakeGuest): Promise<FakeGuest> {
     const instances = await this.loadInstances();
     const previous = instances.get(guest.uuid);
     instances.set(guest.uuid, guest);
@@ -270,7 +307,7 @@ export class FakeDriver implements VirtDriver {
     return this.state;
   }
 
-  private async loadInstances(): Promise<Map<string, DriverInstance>> {
+  private async loadInstances(): Promise<Map<string, FakeGuest>> {
     return (await this.loadState()).instances;
   }
 
@@ -287,9 +324,13 @@ export class FakeDriver implements VirtDriver {
   }
 }
 
-/** The guest as the instance describes it: its current flavor's sizes. */
-function guestOf(instance: InstanceData, powerState: PowerState): DriverInstance {
-  return {
+/**
+ * The guest as the instance describes it: its current flavor's sizes, and the VIFs its network info
+ * names. An instance without network info (sent as Instance 1.3 or older) keeps the VIFs the guest
+ * already has here, or has none.
+ */
+function guestOf(instance: InstanceData, powerState: PowerState, existing: FakeGuest | undefined): FakeGuest {
+  const sized = {
     uuid: instance.uuid,
     name: instance.name,
     vcpus: instance.vcpus,
@@ -297,4 +338,36 @@ function guestOf(instance: InstanceData, powerState: PowerState): DriverInstance
     root_gb: instance.root_gb,
     power_state: powerState,
   };
+  const previous = existing ?? { vifs: [], vif_history: [] };
+  const vifs = instance.network_info === undefined ? previous.vifs : guestVifs(instance.network_info);
+  return withVifs({ ...sized, vifs: previous.vifs, vif_history: previous.vif_history }, vifs);
+}
+
+/** What the driver interface shows of a guest. */
+function driverView(guest: FakeGuest): DriverInstance {
+  const { vifs: _vifs, vif_history: _history, ...view } = guest;
+  return view;
+}
+
+/** The interfaces a guest gets from network info: each VIF's MAC and fixed addresses. */
+function guestVifs(vifs: readonly Vif[]): GuestVif[] {
+  return vifs.map((vif) => ({
+    id: vif.id,
+    address: vif.address,
+    ips: vif.network.subnets.flatMap((subnet) => subnet.ips.map((ip) => ip.address)),
+  }));
+}
+
+function addressSet(vifs: readonly GuestVif[]): AddressSet {
+  return vifs
+    .map((vif) => ({ address: vif.address, ips: [...vif.ips].sort() }))
+    .sort((a, b) => a.address.localeCompare(b.address));
+}
+
+/** The guest with `vifs` plugged; its history grows only when its (MAC, IPs) set changes. */
+function withVifs(guest: FakeGuest, vifs: GuestVif[]): FakeGuest {
+  const set = addressSet(vifs);
+  const last = guest.vif_history.at(-1) ?? [];
+  const changed = JSON.stringify(set) !== JSON.stringify(last);
+  return { ...guest, vifs, vif_history: changed ? [...guest.vif_history, set] : guest.vif_history };
 }

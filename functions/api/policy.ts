@@ -54,6 +54,7 @@ export const POLICY = {
   'compute:update_server_metadata': 'admin_or_owner',
   'compute:delete_server_metadata': 'admin_or_owner',
   'compute_extension:ips': 'admin_or_owner',
+  'compute_extension:attach_interfaces': 'admin_or_owner',
   'compute_extension:admin_actions:pause': 'admin_or_owner',
   'compute_extension:admin_actions:unpause': 'admin_or_owner',
   'compute_extension:admin_actions:suspend': 'admin_or_owner',
@@ -74,6 +75,15 @@ export const POLICY = {
   'compute_extension:limits': 'admin_or_owner',
   'compute_extension:simple_tenant_usage:show': 'admin_or_owner',
   'compute_extension:simple_tenant_usage:list': 'admin_api',
+  // nova-network (deprecated): networks and fixed IPs are the admin's; members see the networks they
+  // may use and manage their own project's floating IPs.
+  'compute_extension:networks': 'admin_api',
+  'compute_extension:networks:view': 'admin_or_owner',
+  'compute_extension:networks_associate': 'admin_api',
+  'compute_extension:fixed_ips': 'admin_api',
+  'compute_extension:floating_ips': 'admin_or_owner',
+  'compute_extension:floating_ip_pools': 'admin_or_owner',
+  'compute_extension:floating_ips_bulk': 'admin_api',
   'image:get_images': 'admin_or_owner',
   // Identity administration is the admin's. `admin_or_owner` rules let a user act on their own token,
   // user, projects or domain; the handler checks that the target is the caller's own

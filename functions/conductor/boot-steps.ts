@@ -2,6 +2,13 @@ import * as v from 'valibot';
 import { finishAction, recordEvent } from '../compute/instance-actions.ts';
 import { failInstance } from '../compute/instance-faults.ts';
 import { transitionInstance } from '../compute/instance-states.ts';
+import {
+  activateInstancePorts,
+  allocateInstanceNetworks,
+  RequestedNetworks,
+  releaseBootNetworks,
+} from '../network/instance-networks.ts';
+import type { NetworkApiMode } from '../network/mode.ts';
 import { releaseClaims, scheduleAndClaim } from '../scheduler/claims.ts';
 import { bootDestination, requestSpecFor } from '../scheduler/spec-from-instance.ts';
 import { StateConflict } from '../shared/errors.ts';
@@ -14,10 +21,9 @@ const InstanceRef = v.object({ instance_uuid: v.pipe(v.string(), v.uuid()) });
 export interface Placement {
   host: string;
   node: string;
-  command: PreparedCommand;
 }
 
-/** boot.schedule: decide and claim a host (functions/scheduler/claims.ts), prepare the spawn command. */
+/** boot.schedule: decide and claim a host (functions/scheduler/claims.ts). */
 export async function schedule(ctx: ConductorContext, input: unknown): Promise<Placement> {
   const { instance_uuid } = v.parse(InstanceRef, input);
   const instance = await loadLiveInstance(ctx.db, instance_uuid);
@@ -48,18 +54,52 @@ export async function schedule(ctx: ConductorContext, input: unknown): Promise<P
       result: 'Success',
       host: chosen.host,
     });
-    const claimed = await loadLiveInstance(ctx.db, instance_uuid);
-    const service = await loadHostService(ctx.db, chosen.host);
-    return {
-      host: chosen.host,
-      node: chosen.hypervisor_hostname,
-      command: prepareCommand('spawn', claimed, chosen.host, service),
-    };
+    return { host: chosen.host, node: chosen.hypervisor_hostname };
   } catch (error) {
     // A delete that raced the claim must not leak it.
     await releaseClaims(ctx.db, instance_uuid);
     throw error;
   }
+}
+
+const AllocateInput = v.object({
+  ...InstanceRef.entries,
+  requested_networks: RequestedNetworks,
+  placement: v.object({ host: v.string(), node: v.string() }),
+});
+
+export interface NetworkPlan {
+  /** The network API the boot allocated from: the deployment's when the boot reached this step. */
+  network_api: NetworkApiMode;
+  /** The spawn command, carrying the networks just allocated. */
+  command: PreparedCommand;
+}
+
+/**
+ * boot.allocate_networks: gives the server the networks its request named (or those its project can
+ * use) on the chosen host, writes its cache, and prepares the spawn command that plugs them. Run again,
+ * it allocates nothing twice (instance-networks.ts).
+ */
+export async function allocateNetworks(ctx: ConductorContext, input: unknown): Promise<NetworkPlan> {
+  const { instance_uuid, requested_networks, placement } = v.parse(AllocateInput, input);
+  const instance = await loadLiveInstance(ctx.db, instance_uuid);
+  const service = await loadHostService(ctx.db, placement.host);
+  const allocated = await allocateInstanceNetworks(
+    ctx.db,
+    ctx.config,
+    instance,
+    requested_networks,
+    placement.host,
+  );
+  await recordEvent(ctx.db, instance_uuid, {
+    event: `conductor_allocate_networks_${allocated.network_api}`,
+    result: 'Success',
+    host: placement.host,
+  });
+  return {
+    network_api: allocated.network_api,
+    command: await prepareCommand(ctx.db, 'spawn', instance, placement.host, service),
+  };
 }
 
 const FinishInput = v.object({
@@ -81,16 +121,26 @@ export async function finish(ctx: ConductorContext, input: unknown): Promise<voi
     result: 'Success',
     host: placement.host,
   });
+  // The host plugged the server's ports with the guest.
+  await activateInstancePorts(ctx.db, instance_uuid);
   await finishAction(ctx.db, instance_uuid);
 }
 
-const FailInput = v.object({ ...InstanceRef.entries, error: CaughtError });
+const FailInput = v.object({
+  ...InstanceRef.entries,
+  requested_networks: RequestedNetworks,
+  error: CaughtError,
+});
 
-/** boot.fail: release what was claimed and put the instance in ERROR with a fault saying why. */
+/**
+ * boot.fail: release what was claimed and what the boot allocated (the ports it made are deleted,
+ * those the request named unbound), and put the instance in ERROR with a fault saying why.
+ */
 export async function fail(ctx: ConductorContext, input: unknown): Promise<void> {
-  const { instance_uuid, error } = v.parse(FailInput, input);
+  const { instance_uuid, requested_networks, error } = v.parse(FailInput, input);
   const message = describeCaughtError(error);
   await releaseClaims(ctx.db, instance_uuid);
+  await releaseBootNetworks(ctx.db, instance_uuid, requested_networks);
   try {
     await failInstance(
       ctx.db,

@@ -4,6 +4,7 @@ import { failInstance } from '../compute/instance-faults.ts';
 import { transitionInstance } from '../compute/instance-states.ts';
 import { instanceQuotaDeltas, releaseQuota } from '../compute/quotas.ts';
 import { isServiceUp } from '../compute/service-liveness.ts';
+import { deallocateInstanceNetworks } from '../network/instance-networks.ts';
 import { releaseClaims } from '../scheduler/claims.ts';
 import type { ConductorContext } from './context.ts';
 import { loadHostService, loadLiveInstance, type PreparedCommand, prepareCommand } from './host-commands.ts';
@@ -23,14 +24,18 @@ export async function prepare(ctx: ConductorContext, input: unknown): Promise<De
   if (!instance.host) return { command: null };
   const service = await loadHostService(ctx.db, instance.host);
   if (!isServiceUp(service, new Date(), ctx.config.SERVICE_DOWN_TIME_SECONDS)) return { command: null };
-  return { command: prepareCommand('terminate', instance, instance.host, service) };
+  return { command: await prepareCommand(ctx.db, 'terminate', instance, instance.host, service) };
 }
 
-/** delete.finish: release the claims, then soft-delete (deleted = id frees the natural keys). */
+/**
+ * delete.finish: release the claims and the networks (the ports the server made are deleted, the
+ * user's unbound and kept), then soft-delete (deleted = id frees the natural keys).
+ */
 export async function finish(ctx: ConductorContext, input: unknown): Promise<void> {
   const { instance_uuid } = v.parse(InstanceRef, input);
   const instance = await loadLiveInstance(ctx.db, instance_uuid);
   await releaseClaims(ctx.db, instance_uuid);
+  await deallocateInstanceNetworks(ctx.db, instance_uuid);
   await recordEvent(ctx.db, instance_uuid, {
     event: 'compute_terminate_instance',
     result: 'Success',

@@ -3,7 +3,9 @@ import type { PrimaryDb } from '../../schema/db.ts';
 import { makeCompatible, type ObjectPrimitive, versionToSend } from '../../schema/objects/base.ts';
 import { agentRunsCommand, type ComputeCommandName } from '../../schema/objects/compute-command.ts';
 import { type InstanceFields, InstanceObject } from '../../schema/objects/instance.ts';
+import type { NetworkInfo } from '../../schema/objects/network-info.ts';
 import { instances, services } from '../../schema/tables/index.ts';
+import { loadNetworkInfo } from '../network/instance-cache.ts';
 import { Conflict, NotFound } from '../shared/errors.ts';
 
 /** A command ready for the workflow's hostCommand task (workflows/asl.ts), minus the token AWS adds. */
@@ -43,7 +45,10 @@ export async function loadHostService(db: PrimaryDb, host: string): Promise<Host
   return service;
 }
 
-export function instanceData(instance: typeof instances.$inferSelect): InstanceFields {
+export function instanceData(
+  instance: typeof instances.$inferSelect,
+  networkInfo: NetworkInfo,
+): InstanceFields {
   return {
     uuid: instance.uuid,
     name: instance.display_name,
@@ -65,31 +70,37 @@ export function instanceData(instance: typeof instances.$inferSelect): InstanceF
       ephemeral_gb: instance.flavor.ephemeral_gb,
       swap: instance.flavor.swap,
     },
-    network_info: [],
+    network_info: networkInfo,
   };
 }
 
-/** Builds the command, with the instance backported to the object version the host's agent understands. */
-export function prepareCommand(
+/**
+ * Builds the command, with the instance backported to the object version the host's agent understands.
+ * Every command carries the server's network info as its cache holds it now, so whatever a host does
+ * to the guest, it does with the interfaces the API shows.
+ */
+export async function prepareCommand(
+  db: PrimaryDb,
   name: PreparedCommand['name'],
   instance: typeof instances.$inferSelect,
   host: string,
   service: HostService,
   params: Record<string, unknown> = {},
-): PreparedCommand {
+): Promise<PreparedCommand> {
   if (!service.queue_url)
     throw new NotFound(`Compute host ${host} has no command queue: its agent never registered`);
   if (!agentRunsCommand(service.supported_commands, name)) {
     throw new Conflict(`The agent of compute host ${host} does not run ${name}: upgrade it`);
   }
   const targetVersion = versionToSend(InstanceObject, service.supported_objects[InstanceObject.name]);
+  const networkInfo = await loadNetworkInfo(db, instance.uuid);
   return {
     command_id: crypto.randomUUID(),
     name,
     host,
     instance_uuid: instance.uuid,
     queue_url: service.queue_url,
-    instance: makeCompatible(InstanceObject, instanceData(instance), targetVersion),
+    instance: makeCompatible(InstanceObject, instanceData(instance, networkInfo), targetVersion),
     params,
   };
 }

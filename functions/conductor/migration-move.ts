@@ -10,6 +10,7 @@ import {
   resourceClaims,
 } from '../../schema/tables/index.ts';
 import { releaseQuota, resizeQuotaDeltas } from '../compute/quotas.ts';
+import { bindInstanceNetworks } from '../network/instance-networks.ts';
 import { releaseClaims } from '../scheduler/claims.ts';
 import { NotFound } from '../shared/errors.ts';
 import type { ConductorContext } from './context.ts';
@@ -101,7 +102,7 @@ export async function planCommand(
   params: Record<string, unknown> = {},
 ): Promise<MovePlan> {
   const service = await loadHostService(ctx.db, host);
-  return { command: prepareCommand(name, instance, host, service, params) };
+  return { command: await prepareCommand(ctx.db, name, instance, host, service, params) };
 }
 
 /** The instance as it is on one side of the move. */
@@ -159,6 +160,25 @@ export async function locationOf(
       ),
     );
   return found ? { host, node, availability_zone: found.availability_zone } : { host, node };
+}
+
+/**
+ * Binds the server's ports (and nova-network addresses) to the host it is moving to, owned from that
+ * host's zone, and rewrites its cache.
+ */
+export async function bindNetworksTo(
+  ctx: ConductorContext,
+  instance: { uuid: string; project_id: string; availability_zone: string | null },
+  side: { host: string | null; node: string | null },
+): Promise<void> {
+  const host = requireHost(side.host, 'target');
+  const location = await locationOf(ctx.db, side);
+  await bindInstanceNetworks(
+    ctx.db,
+    ctx.config,
+    { ...instance, availability_zone: location.availability_zone ?? instance.availability_zone },
+    host,
+  );
 }
 
 export function requireHost(host: string | null, what: string): string {

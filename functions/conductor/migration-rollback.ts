@@ -7,7 +7,9 @@ import type { InstanceEvent } from '../compute/instance-states.ts';
 import { type MigrationStatus, transitionMigration } from '../compute/migration-states.ts';
 import { StateConflict } from '../shared/errors.ts';
 import type { ConductorContext } from './context.ts';
+import { loadLiveInstance } from './host-commands.ts';
 import {
+  bindNetworksTo,
   destinationSide,
   keepOnlyCurrentClaim,
   loadMigration,
@@ -115,6 +117,10 @@ export async function rollback(ctx: ConductorContext, input: unknown): Promise<M
   const outcome = outcomeFor(migration.status, kind, settled);
   await placeInstance(ctx, move, outcome, message);
   await keepOnlyCurrentClaim(ctx.db, instance.uuid);
+  // The ports follow the guest: back to the source when the move is undone (idempotent when they
+  // never left it).
+  const placed = await loadLiveInstance(ctx.db, instance.uuid);
+  if (placed.host) await bindNetworksTo(ctx, placed, placed);
   await recordEvent(ctx.db, instance.uuid, {
     event: `conductor_${kind}_rollback`,
     result: 'Error',

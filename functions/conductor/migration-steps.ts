@@ -14,6 +14,7 @@ import { BadRequest, Conflict, ServiceUnavailable, StateConflict } from '../shar
 import type { ConductorContext } from './context.ts';
 import { loadHostService, type PreparedCommand } from './host-commands.ts';
 import {
+  bindNetworksTo,
   destinationSide,
   keepOnlyCurrentClaim,
   loadMove,
@@ -227,6 +228,9 @@ export async function finishDestination(ctx: ConductorContext, input: unknown): 
   await transitionMigration(ctx.db, migration_id, 'source_done');
   const dest = requireHost(migration.dest_compute, 'destination');
   const atDest = destinationSide(move);
+  // The destination takes the guest over now: its ports are bound there before it is told to, so the
+  // command it gets carries them (Nova's migrate_instance_finish).
+  await bindNetworksTo(ctx, instance, { host: dest, node: migration.dest_node });
   if (kind === 'cold') {
     // Nova: the guest comes back on unless it was stopped before the move (old_vm_state).
     const powerOn = instance.vm_state !== 'stopped';
@@ -381,6 +385,7 @@ export async function revertOnSource(ctx: ConductorContext, input: unknown): Pro
     .update(instances)
     .set({ ...(await locationOf(ctx.db, atSource)), flavor: atSource.flavor, updated_at: new Date() })
     .where(and(eq(instances.uuid, move.instance.uuid), eq(instances.task_state, 'resize_reverting')));
+  await bindNetworksTo(ctx, move.instance, atSource);
   return planCommand(ctx, 'finish_revert_resize', atSource, requireHost(atSource.host, 'source'), {
     power_on: powerOn,
   });

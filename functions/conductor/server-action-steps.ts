@@ -27,7 +27,9 @@ export async function prepare(ctx: ConductorContext, input: unknown): Promise<Se
   if (!isServiceUp(service, new Date(), ctx.config.SERVICE_DOWN_TIME_SECONDS)) {
     throw new ServiceUnavailable(`Compute host ${instance.host} is down`);
   }
-  return { command: prepareCommand(HOST_ACTIONS[action].command, instance, instance.host, service) };
+  return {
+    command: await prepareCommand(ctx.db, HOST_ACTIONS[action].command, instance, instance.host, service),
+  };
 }
 
 const FinishInput = v.object({

@@ -5,6 +5,7 @@ import * as boot from './boot-steps.ts';
 import * as cacheImages from './cache-images-steps.ts';
 import type { ConductorContext } from './context.ts';
 import * as remove from './delete-steps.ts';
+import * as serverInterface from './interface-steps.ts';
 import * as migrationRollback from './migration-rollback.ts';
 import * as migration from './migration-steps.ts';
 import * as serverAction from './server-action-steps.ts';
@@ -16,6 +17,7 @@ export const CONDUCTOR_STEPS = {
   'archive.run': archive.run,
   'archive.purge': archive.purge,
   'boot.schedule': boot.schedule,
+  'boot.allocate_networks': boot.allocateNetworks,
   'boot.finish': boot.finish,
   'boot.fail': boot.fail,
   'cache-images.plan': cacheImages.plan,
@@ -25,6 +27,9 @@ export const CONDUCTOR_STEPS = {
   'delete.prepare': remove.prepare,
   'delete.finish': remove.finish,
   'delete.fail': remove.fail,
+  'interface.prepare': serverInterface.prepare,
+  'interface.finish': serverInterface.finish,
+  'interface.fail': serverInterface.fail,
   'migration.schedule': migration.schedule,
   'migration.start_source': migration.startSource,
   'migration.finish_destination': migration.finishDestination,

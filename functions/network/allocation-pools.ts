@@ -1,6 +1,6 @@
 import type { AllocationPool } from '../../schema/tables/networking.ts';
 import { NetworkError } from './errors.ts';
-import { type Cidr, cidrContains, formatIp, type IpAddress, parseIp, usableRange } from './ip-math.ts';
+import { type Cidr, formatIp, type IpAddress, parseIp, usableRange } from './ip-math.ts';
 
 // A subnet's allocation pools: the ranges IPAM hands addresses out from. By default the subnet's
 // usable range split around the gateway, as Neutron does; given pools must lie in the subnet, must not
@@ -63,7 +63,10 @@ export function validatePools(
         `The allocation pool ${pool.start}-${pool.end} is not valid.`,
       );
     }
-    if (!cidrContains(cidr, first) || !cidrContains(cidr, last)) {
+    // Inside the addresses hosts may hold: a pool with the IPv4 network or broadcast address (or the
+    // IPv6 subnet-router anycast address) would hand it to a port, as Neutron refuses too.
+    const usable = usableRange(cidr);
+    if (!usable || first.value < usable.first || last.value > usable.last) {
       throw new NetworkError(
         400,
         'OutOfBoundsAllocationPool',

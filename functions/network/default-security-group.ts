@@ -6,6 +6,7 @@ import {
   neutronSecurityGroups,
 } from '../../schema/tables/index.ts';
 import { isDuplicateKey } from '../shared/errors.ts';
+import { ensureNetworkUsageRow, reserveNetworkQuota } from './quotas.ts';
 
 // Every project has a security group named `default`, made the first time anything of the project
 // needs it (Neutron does the same). Its rules let everything out and let in only traffic from ports
@@ -27,6 +28,8 @@ async function findDefault(db: PrimaryDb, projectId: string): Promise<string | u
 export async function ensureDefaultSecurityGroup(db: PrimaryDb, projectId: string): Promise<string> {
   const existing = await findDefault(db, projectId);
   if (existing) return existing;
+  await ensureNetworkUsageRow(db, projectId, 'security_group');
+  await ensureNetworkUsageRow(db, projectId, 'security_group_rule');
   const groupUuid = crypto.randomUUID();
   const now = new Date();
   const rule = (direction: 'ingress' | 'egress', ethertype: 'IPv4' | 'IPv6') => ({
@@ -58,6 +61,10 @@ export async function ensureDefaultSecurityGroup(db: PrimaryDb, projectId: strin
           rule('ingress', 'IPv4'),
           rule('ingress', 'IPv6'),
         ]);
+      // Counted as Neutron counts them, so that deleting one of these rules gives back what it took;
+      // never refused, as a project must always have its default group.
+      await reserveNetworkQuota(tx, projectId, 'security_group', -1, { enforce: false });
+      await reserveNetworkQuota(tx, projectId, 'security_group_rule', -1, { amount: 4, enforce: false });
     });
     return groupUuid;
   } catch (error) {

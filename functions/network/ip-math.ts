@@ -32,13 +32,13 @@ function parseIpv4(text: string): bigint | undefined {
   return value;
 }
 
-function parseGroups(text: string): bigint[] | undefined {
+function parseGroups(text: string, mayEndInIpv4: boolean): bigint[] | undefined {
   if (text === '') return [];
   const groups: bigint[] = [];
   const parts = text.split(':');
   for (const [index, part] of parts.entries()) {
-    // An IPv4 tail (::ffff:192.0.2.1) counts as two groups.
-    if (index === parts.length - 1 && part.includes('.')) {
+    // An IPv4 tail (::ffff:192.0.2.1) counts as two groups; it can only end the address.
+    if (mayEndInIpv4 && index === parts.length - 1 && part.includes('.')) {
       const v4 = parseIpv4(part);
       if (v4 === undefined) return undefined;
       groups.push(v4 >> 16n, v4 & 0xffffn);
@@ -53,8 +53,8 @@ function parseGroups(text: string): bigint[] | undefined {
 function parseIpv6(text: string): bigint | undefined {
   const halves = text.split('::');
   if (halves.length > 2) return undefined;
-  const head = parseGroups(halves[0] ?? '');
-  const tail = halves.length === 2 ? parseGroups(halves[1] ?? '') : [];
+  const head = parseGroups(halves[0] ?? '', halves.length === 1);
+  const tail = halves.length === 2 ? parseGroups(halves[1] ?? '', true) : [];
   if (!head || !tail) return undefined;
   const missing = 8 - head.length - tail.length;
   if (halves.length === 2 ? missing < 1 : missing !== 0) return undefined;

@@ -26,6 +26,8 @@ export interface AddressRequest {
   subnet: SubnetRow;
   /** Canonical text of the address asked for; undefined for any free address. */
   address?: string;
+  /** For any free address: subnets to take it from, in order, when `subnet` has none free. */
+  fallbacks?: SubnetRow[];
 }
 
 /** Above this many addresses a pool is probed at random instead of read whole (IPv6, big IPv4 ranges). */
@@ -113,23 +115,34 @@ export async function proposeAddress(
     const value = pickFromPools(pools, random);
     return value === undefined || value === gateway?.value ? undefined : format(value);
   }
-  const taken = new Set(
-    (
-      await db
-        .select({ ip_address: neutronIpAllocations.ip_address })
-        .from(neutronIpAllocations)
-        .where(eq(neutronIpAllocations.subnet_uuid, subnet.uuid))
-    ).map((row) => row.ip_address),
-  );
-  if (gateway) taken.add(formatIp(gateway));
-  const free: bigint[] = [];
-  for (const pool of pools) {
-    for (let value = pool.first; value <= pool.last; value += 1n) {
-      if (!taken.has(format(value))) free.push(value);
+  const inPools = (value: bigint) => pools.some((pool) => value >= pool.first && value <= pool.last);
+  const taken = new Set<bigint>();
+  for (const row of await db
+    .select({ ip_address: neutronIpAllocations.ip_address })
+    .from(neutronIpAllocations)
+    .where(eq(neutronIpAllocations.subnet_uuid, subnet.uuid))) {
+    const address = parseIp(row.ip_address);
+    if (address && inPools(address.value)) taken.add(address.value);
+  }
+  if (gateway && inPools(gateway.value)) taken.add(gateway.value);
+  const free = total - BigInt(taken.size);
+  if (free <= 0n) return undefined;
+  // While at least one address in eight is free, a few random draws find one without walking the
+  // pools; a nearly full subnet is walked once for its free addresses.
+  if (free * 8n >= total) {
+    for (let draw = 0; draw < 32; draw += 1) {
+      const value = pickFromPools(pools, random);
+      if (value !== undefined && !taken.has(value)) return format(value);
     }
   }
-  if (free.length === 0) return undefined;
-  return format(free[Math.floor(random() * free.length)] ?? 0n);
+  const freeValues: bigint[] = [];
+  for (const pool of pools) {
+    for (let value = pool.first; value <= pool.last; value += 1n) {
+      if (!taken.has(value)) freeValues.push(value);
+    }
+  }
+  const chosen = freeValues[Math.floor(random() * freeValues.length)];
+  return chosen === undefined ? undefined : format(chosen);
 }
 
 /** Proposes the addresses of every request; a subnet with nothing free is IpAddressGenerationFailure. */
@@ -141,9 +154,11 @@ export async function proposeAddresses(
   return Promise.all(
     requests.map(async (request) => {
       if (request.address) return { subnet: request.subnet, address: request.address, requested: true };
-      const address = await proposeAddress(db, request.subnet);
-      if (!address) throw ipAddressGenerationFailure(networkUuid);
-      return { subnet: request.subnet, address, requested: false };
+      for (const subnet of [request.subnet, ...(request.fallbacks ?? [])]) {
+        const address = await proposeAddress(db, subnet);
+        if (address) return { subnet, address, requested: false };
+      }
+      throw ipAddressGenerationFailure(networkUuid);
     }),
   );
 }

@@ -1,6 +1,7 @@
 import { and, asc, eq, inArray, type SQL, sql } from 'drizzle-orm';
-import type { PrimaryDb } from '../../schema/db.ts';
+import type { PrimaryDb, PrimaryWriter } from '../../schema/db.ts';
 import {
+  type AllocationPool,
   type AllowedAddressPair,
   neutronFloatingIps,
   neutronIpAllocations,
@@ -11,6 +12,7 @@ import {
   neutronSubnets,
 } from '../../schema/tables/index.ts';
 import { isDuplicateKey } from '../shared/errors.ts';
+import { type NumericPool, numericPools } from './allocation-pools.ts';
 import { ensureDefaultSecurityGroup } from './default-security-group.ts';
 import {
   invalidInput,
@@ -23,10 +25,10 @@ import {
   securityGroupNotFound,
   subnetNotFound,
 } from './errors.ts';
+import { parseIp } from './ip-math.ts';
 import {
   type AddressRequest,
   checkRequestedAddress,
-  proposeAddress,
   proposeAddresses,
   type SubnetRow,
   subnetContaining,
@@ -34,10 +36,13 @@ import {
 import { canonicalMac, MAC_GENERATION_RETRIES, randomMac } from './mac.ts';
 import {
   ensureNetworkUsageRow,
+  MissingUsageRow,
   networkQuotaLimits,
   releaseNetworkQuota,
   reserveNetworkQuota,
 } from './quotas.ts';
+import { selectInShareMode } from './share-lock.ts';
+import { ClaimLost, isDeadlockOrLockTimeout } from './transient.ts';
 
 // Ports: create (addresses and MAC claimed race-free), bind, delete. The API's /ports routes, the boot
 // workflow, interface attach and the migration all go through these, so a port is made one way.
@@ -47,7 +52,7 @@ export type PortRow = typeof neutronPorts.$inferSelect;
 /** Neutron's cap on the addresses of one port (max_fixed_ips_per_port). */
 export const MAX_FIXED_IPS_PER_PORT = 5;
 /** How often a create proposes again after losing an address or a MAC to a concurrent create. */
-const CLAIM_ATTEMPTS = 24;
+export const CLAIM_ATTEMPTS = 24;
 
 export interface FixedIpRequest {
   subnet_id?: string;
@@ -199,7 +204,7 @@ export async function loadPort(db: Pick<PrimaryDb, 'select'>, uuid: string): Pro
 }
 
 /** Turns the request's fixed_ips into one address request per subnet entry (validated, canonical). */
-function addressRequests(
+export function addressRequests(
   networkUuid: string,
   subnets: readonly SubnetRow[],
   requested: readonly FixedIpRequest[],
@@ -237,24 +242,15 @@ function addressRequests(
  * The addresses of a port created without fixed_ips: one from the first IPv4 subnet that has one free
  * (in creation order), and one from each IPv6 subnet.
  */
-async function defaultAddressRequests(
-  db: Pick<PrimaryDb, 'select'>,
-  networkUuid: string,
-  subnets: readonly SubnetRow[],
-): Promise<AddressRequest[]> {
+function defaultAddressRequests(subnets: readonly SubnetRow[]): AddressRequest[] {
   const requests: AddressRequest[] = subnets
     .filter((subnet) => subnet.ip_version === 6)
     .map((subnet) => ({ subnet }));
-  const v4 = subnets.filter((subnet) => subnet.ip_version === 4);
-  for (const subnet of v4) {
-    const address = await proposeAddress(db, subnet);
-    if (address) return [{ subnet, address: undefined }, ...requests];
-  }
-  if (v4.length > 0) throw ipAddressGenerationFailure(networkUuid);
-  return requests;
+  const [first, ...others] = subnets.filter((subnet) => subnet.ip_version === 4);
+  return first ? [{ subnet: first, fallbacks: others }, ...requests] : requests;
 }
 
-async function checkSecurityGroups(
+export async function checkSecurityGroups(
   db: PrimaryDb,
   projectId: string,
   uuids: readonly string[],
@@ -270,16 +266,96 @@ async function checkSecurityGroups(
   }
 }
 
-/** A claim lost to a concurrent create: propose again. */
-class ClaimLost extends Error {
-  override readonly name = 'ClaimLost';
+/** A subnet as a claim is checked against it, read under a share lock. */
+interface LockedSubnet {
+  uuid: string;
+  gateway_ip: string | null;
+  allocation_pools: AllocationPool[];
 }
 
-function isDeadlockOrLockTimeout(error: unknown): boolean {
-  for (let current: unknown = error; current instanceof Error; current = current.cause) {
-    if (/Deadlock found|errno 1213|Lock wait timeout|errno 1205/.test(current.message)) return true;
+function jsonColumn<T>(value: unknown): T {
+  return (typeof value === 'string' ? JSON.parse(value) : value) as T;
+}
+
+/**
+ * Share-locks the network and its subnets until the transaction ends (functions/network/share-lock.ts),
+ * so that a subnet delete or a change of its pools or gateway waits for the claims being made, and
+ * answers the subnets as they are now.
+ */
+export async function lockNetworkForClaims(
+  tx: PrimaryWriter & Pick<PrimaryDb, 'execute'>,
+  networkUuid: string,
+): Promise<LockedSubnet[]> {
+  // One statement locks the network row and its subnets' rows (one round trip inside the claim).
+  const rows = await selectInShareMode(
+    tx,
+    sql`SELECT ${neutronSubnets.uuid} AS uuid, ${neutronSubnets.gateway_ip} AS gateway_ip,
+      ${neutronSubnets.allocation_pools} AS allocation_pools
+      FROM ${neutronNetworks} LEFT JOIN ${neutronSubnets} ON ${neutronSubnets.network_uuid} = ${neutronNetworks.uuid}
+      WHERE ${eq(neutronNetworks.uuid, networkUuid)}`,
+  );
+  if (rows.length === 0) throw networkNotFound(networkUuid);
+  return rows
+    .filter((row) => row.uuid !== null)
+    .map((row) => ({
+      uuid: String(row.uuid),
+      gateway_ip: row.gateway_ip === null ? null : String(row.gateway_ip),
+      allocation_pools: jsonColumn<AllocationPool[]>(row.allocation_pools),
+    }));
+}
+
+function inPools(pools: readonly NumericPool[], value: bigint): boolean {
+  return pools.some((pool) => value >= pool.first && value <= pool.last);
+}
+
+/**
+ * Checks the claims against the subnets as locked: a subnet deleted since is gone (404); an address
+ * this create chose that is no longer in its subnet's pools, or is now its gateway, is chosen again;
+ * a requested address that became the gateway is refused, as it would have been at first.
+ */
+export function checkClaimsAgainst(
+  subnets: readonly LockedSubnet[],
+  claims: ReadonlyArray<{ subnet: SubnetRow; address: string; requested: boolean }>,
+  deviceOwner: string,
+): void {
+  for (const claim of claims) {
+    const subnet = subnets.find((candidate) => candidate.uuid === claim.subnet.uuid);
+    if (!subnet) throw subnetNotFound(claim.subnet.uuid);
+    const isGateway = subnet.gateway_ip === claim.address;
+    if (claim.requested) {
+      if (isGateway && !deviceOwner.startsWith('network:router')) {
+        throw invalidInput(`IP address ${claim.address} is the gateway of subnet ${subnet.uuid}`);
+      }
+      continue;
+    }
+    const address = parseIp(claim.address);
+    if (!address || isGateway || !inPools(numericPools(subnet.allocation_pools), address.value)) {
+      throw new ClaimLost(claim.address);
+    }
   }
-  return false;
+}
+
+/** The requests with their subnets read again, for a retry after a lost claim (pools may have changed). */
+async function refreshAddressRequests(
+  db: Pick<PrimaryDb, 'select'>,
+  requests: readonly AddressRequest[],
+): Promise<AddressRequest[]> {
+  if (requests.length === 0) return [];
+  const named = requests.flatMap((request) => [request.subnet, ...(request.fallbacks ?? [])]);
+  const fresh = await db
+    .select()
+    .from(neutronSubnets)
+    .where(inArray(neutronSubnets.uuid, [...new Set(named.map((subnet) => subnet.uuid))]));
+  const reread = (subnet: SubnetRow) => {
+    const found = fresh.find((candidate) => candidate.uuid === subnet.uuid);
+    if (!found) throw subnetNotFound(subnet.uuid);
+    return found;
+  };
+  return requests.map((request) => ({
+    ...request,
+    subnet: reread(request.subnet),
+    fallbacks: request.fallbacks?.map(reread),
+  }));
 }
 
 /**
@@ -288,20 +364,19 @@ function isDeadlockOrLockTimeout(error: unknown): boolean {
  * and lost to a concurrent create is chosen again.
  */
 export async function createPort(db: PrimaryDb, input: PortCreate): Promise<PortView> {
-  const [network] = await db
-    .select()
-    .from(neutronNetworks)
-    .where(eq(neutronNetworks.uuid, input.network_uuid));
+  const [[network], subnets] = await Promise.all([
+    db.select().from(neutronNetworks).where(eq(neutronNetworks.uuid, input.network_uuid)),
+    db
+      .select()
+      .from(neutronSubnets)
+      .where(eq(neutronSubnets.network_uuid, input.network_uuid))
+      .orderBy(asc(neutronSubnets.id)),
+  ]);
   if (!network) throw networkNotFound(input.network_uuid);
-  const subnets = await db
-    .select()
-    .from(neutronSubnets)
-    .where(eq(neutronSubnets.network_uuid, network.uuid))
-    .orderBy(asc(neutronSubnets.id));
   const deviceOwner = input.device_owner ?? '';
   const requests =
     input.fixed_ips === undefined
-      ? await defaultAddressRequests(db, network.uuid, subnets)
+      ? defaultAddressRequests(subnets)
       : addressRequests(network.uuid, subnets, input.fixed_ips, deviceOwner);
   const givenMac = input.mac_address === undefined ? undefined : canonicalMac(input.mac_address);
   if (input.mac_address !== undefined && !givenMac) {
@@ -315,15 +390,23 @@ export async function createPort(db: PrimaryDb, input: PortCreate): Promise<Port
       'Port security must be enabled and port must have an IP address in order to use security groups.',
     );
   }
-  const securityGroups = !portSecurity
-    ? []
-    : (input.security_groups ?? [await ensureDefaultSecurityGroup(db, input.project_id)]);
-  await checkSecurityGroups(db, input.project_id, input.security_groups ?? []);
-  await ensureNetworkUsageRow(db, input.project_id, 'port');
-  const limit = (await networkQuotaLimits(db, input.project_id)).port;
+  // Independent reads, sent together: each is a round trip to the database.
+  const [securityGroups, limits] = await Promise.all([
+    !portSecurity
+      ? []
+      : input.security_groups === undefined
+        ? ensureDefaultSecurityGroup(db, input.project_id).then((group) => [group])
+        : checkSecurityGroups(db, input.project_id, input.security_groups).then(
+            () => input.security_groups ?? [],
+          ),
+    networkQuotaLimits(db, input.project_id),
+  ]);
+  const limit = limits.port;
 
+  let current = requests;
   for (let attempt = 1; ; attempt += 1) {
-    const addresses = await proposeAddresses(db, network.uuid, requests);
+    if (attempt > 1) current = await refreshAddressRequests(db, current);
+    const addresses = await proposeAddresses(db, network.uuid, current);
     const mac = givenMac ?? randomMac();
     const now = new Date();
     const row: PortRow = {
@@ -356,6 +439,7 @@ export async function createPort(db: PrimaryDb, input: PortCreate): Promise<Port
     const claims = [...addresses].sort((a, b) => a.subnet.uuid.localeCompare(b.subnet.uuid));
     try {
       await db.transaction(async (tx) => {
+        checkClaimsAgainst(await lockNetworkForClaims(tx, network.uuid), claims, deviceOwner);
         for (const claim of claims) {
           try {
             await tx.insert(neutronIpAllocations).values({
@@ -380,6 +464,15 @@ export async function createPort(db: PrimaryDb, input: PortCreate): Promise<Port
           throw new ClaimLost(mac);
         }
         if (securityGroups.length > 0) {
+          // Read under a share lock: a group deleted meanwhile is not found here, and a delete that
+          // comes after waits for this port and then sees it (functions/network/security-groups.ts).
+          const present = await selectInShareMode(
+            tx,
+            sql`SELECT ${neutronSecurityGroups.uuid} AS uuid FROM ${neutronSecurityGroups}
+              WHERE ${inArray(neutronSecurityGroups.uuid, securityGroups)}`,
+          );
+          const missing = securityGroups.find((uuid) => !present.some((group) => group.uuid === uuid));
+          if (missing) throw securityGroupNotFound(missing);
           await tx
             .insert(neutronPortSecurityGroups)
             .values(securityGroups.map((group) => ({ port_uuid: row.uuid, security_group_uuid: group })));
@@ -387,6 +480,10 @@ export async function createPort(db: PrimaryDb, input: PortCreate): Promise<Port
         await reserveNetworkQuota(tx, input.project_id, 'port', limit, { enforce: !input.skipQuotaCheck });
       });
     } catch (error) {
+      if (error instanceof MissingUsageRow) {
+        await ensureNetworkUsageRow(db, input.project_id, 'port');
+        continue;
+      }
       const retry = error instanceof ClaimLost || isDeadlockOrLockTimeout(error);
       if (!retry) throw error;
       if (attempt >= Math.max(CLAIM_ATTEMPTS, MAC_GENERATION_RETRIES)) {
@@ -442,25 +539,34 @@ export async function updatePortBinding(
  * already does nothing, so a retried step can call it again.
  */
 export async function deletePort(db: PrimaryDb, portUuid: string): Promise<void> {
-  await db.transaction(async (tx) => {
-    const [port] = await tx
-      .select({ project_id: neutronPorts.project_id })
-      .from(neutronPorts)
-      .where(eq(neutronPorts.uuid, portUuid));
-    if (!port) return;
-    await tx.delete(neutronIpAllocations).where(eq(neutronIpAllocations.port_uuid, portUuid));
-    await tx.delete(neutronPortSecurityGroups).where(eq(neutronPortSecurityGroups.port_uuid, portUuid));
-    await tx
-      .update(neutronFloatingIps)
-      .set({
-        fixed_port_uuid: null,
-        fixed_ip_address: null,
-        router_uuid: null,
-        status: 'DOWN',
-        updated_at: new Date(),
-      })
-      .where(eq(neutronFloatingIps.fixed_port_uuid, portUuid));
-    const removed = await tx.delete(neutronPorts).where(eq(neutronPorts.uuid, portUuid));
-    if (removed.rowsAffected === 1) await releaseNetworkQuota(tx, port.project_id, 'port');
-  });
+  await db.transaction((tx) => deletePortInTransaction(tx, portUuid));
+}
+
+/**
+ * deletePort's writes inside the caller's transaction, for a change that frees a port together with
+ * something else (a router's gateway or interface, a floating IP's address). True when it removed it.
+ */
+export async function deletePortInTransaction(tx: PrimaryWriter, portUuid: string): Promise<boolean> {
+  const [port] = await tx
+    .select({ project_id: neutronPorts.project_id })
+    .from(neutronPorts)
+    .where(eq(neutronPorts.uuid, portUuid));
+  if (!port) return false;
+  await tx.delete(neutronIpAllocations).where(eq(neutronIpAllocations.port_uuid, portUuid));
+  await tx.delete(neutronPortSecurityGroups).where(eq(neutronPortSecurityGroups.port_uuid, portUuid));
+  await tx
+    .update(neutronFloatingIps)
+    .set({
+      fixed_port_uuid: null,
+      fixed_ip_address: null,
+      router_uuid: null,
+      status: 'DOWN',
+      revision_number: sql`${neutronFloatingIps.revision_number} + 1`,
+      updated_at: new Date(),
+    })
+    .where(eq(neutronFloatingIps.fixed_port_uuid, portUuid));
+  const removed = await tx.delete(neutronPorts).where(eq(neutronPorts.uuid, portUuid));
+  if (removed.rowsAffected !== 1) return false;
+  await releaseNetworkQuota(tx, port.project_id, 'port');
+  return true;
 }

@@ -85,7 +85,28 @@ export async function reserveNetworkQuota(
         checked ? sql`${quotaUsages.in_use} + ${amount} <= ${limit}` : undefined,
       ),
     );
-  if (result.rowsAffected !== 1) throw overQuota(resource);
+  if (result.rowsAffected === 1) return;
+  const [usage] = await tx
+    .select({ in_use: quotaUsages.in_use })
+    .from(quotaUsages)
+    .where(
+      and(
+        eq(quotaUsages.project_id, projectId),
+        eq(quotaUsages.resource, resource),
+        eq(quotaUsages.deleted, 0),
+      ),
+    );
+  if (!usage) throw new MissingUsageRow(resource);
+  throw overQuota(resource);
+}
+
+/**
+ * The project has no usage row for the resource yet: the caller creates it (ensureNetworkUsageRow,
+ * outside its transaction) and tries again. Callers on a hot path reserve first and pay for the row
+ * only the first time, instead of writing it before every reservation.
+ */
+export class MissingUsageRow extends Error {
+  override readonly name = 'MissingUsageRow';
 }
 
 /** Gives back what reserveNetworkQuota took, in the transaction that removes the resource. */
@@ -105,4 +126,54 @@ export async function releaseNetworkQuota(
         eq(quotaUsages.deleted, 0),
       ),
     );
+}
+
+/** Sets the project's own limits for the resources given (the others keep theirs), one upsert. */
+export async function setNetworkQuotaLimits(
+  db: Pick<PrimaryDb, 'insert'>,
+  projectId: string,
+  limits: Partial<NetworkQuotaLimits>,
+): Promise<void> {
+  const now = new Date();
+  const rows = Object.entries(limits).map(([resource, hard_limit]) => ({
+    project_id: projectId,
+    resource,
+    hard_limit,
+    created_at: now,
+    updated_at: now,
+  }));
+  if (rows.length === 0) return;
+  await db
+    .insert(neutronQuotas)
+    .values(rows)
+    .onDuplicateKeyUpdate({ set: { hard_limit: sql`VALUES(${neutronQuotas.hard_limit})`, updated_at: now } });
+}
+
+/** Drops the project's own limits: it is back on the defaults. */
+export async function deleteNetworkQuotaLimits(
+  db: Pick<PrimaryDb, 'delete'>,
+  projectId: string,
+): Promise<void> {
+  await db.delete(neutronQuotas).where(eq(neutronQuotas.project_id, projectId));
+}
+
+/** Every project that has limits of its own, with its full set of limits. */
+export async function projectsWithOwnNetworkQuotas(
+  db: Reader,
+): Promise<Array<{ projectId: string; limits: NetworkQuotaLimits }>> {
+  const rows = await db
+    .select({
+      project_id: neutronQuotas.project_id,
+      resource: neutronQuotas.resource,
+      hard_limit: neutronQuotas.hard_limit,
+    })
+    .from(neutronQuotas)
+    .orderBy(neutronQuotas.project_id, neutronQuotas.resource);
+  const projects = new Map<string, NetworkQuotaLimits>();
+  for (const row of rows) {
+    const limits = projects.get(row.project_id) ?? { ...NETWORK_QUOTA_DEFAULTS };
+    if (row.resource in limits) limits[row.resource as NetworkQuotaResource] = row.hard_limit;
+    projects.set(row.project_id, limits);
+  }
+  return [...projects].map(([projectId, limits]) => ({ projectId, limits }));
 }

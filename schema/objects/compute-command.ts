@@ -30,6 +30,14 @@ export const COMPUTE_COMMAND_NAMES = [
   'post_live_migration_at_destination',
   // Image pre-cache (compute 2.81): a host-level command.
   'cache_images',
+  // Networking: plug_vifs replaces the guest's VIFs with the instance's network_info (the migration
+  // between network APIs re-plugs every guest this way). Interface attach and detach have commands of
+  // their own that add or remove one VIF, rather than a plug_vifs of the new whole list: two attaches
+  // to one server run as two workflows, and a whole list built by the first could reach the host after
+  // the second's and unplug its interface; adding or removing one VIF is right in either order.
+  'plug_vifs',
+  'attach_interface',
+  'detach_interface',
 ] as const;
 export type ComputeCommandName = (typeof COMPUTE_COMMAND_NAMES)[number];
 
@@ -96,6 +104,20 @@ export const CacheImagesOutput = v.object({
   images: v.record(v.string(), v.picklist(IMAGE_CACHE_STATUSES)),
 });
 export type CacheImagesOutput = v.InferOutput<typeof CacheImagesOutput>;
+
+/** One VIF as a guest has it: what plug_vifs, attach_interface and detach_interface answer per VIF. */
+export const GuestVif = v.object({
+  id: v.string(),
+  /** The MAC address. */
+  address: v.string(),
+  /** Its fixed addresses. */
+  ips: v.array(v.string()),
+});
+export type GuestVif = v.InferOutput<typeof GuestVif>;
+
+/** The answer of plug_vifs, attach_interface and detach_interface: the VIFs the guest has now. */
+export const GuestVifsOutput = v.object({ vifs: v.array(GuestVif) });
+export type GuestVifsOutput = v.InferOutput<typeof GuestVifsOutput>;
 
 /** What an admin asked of an in-flight live migration (the migrations row's `control`). */
 export const MIGRATION_CONTROLS = ['cancel', 'force_complete'] as const;

@@ -31,3 +31,21 @@ export const networkSettings = mysqlTable('network_settings', {
   changed_by: varchar('changed_by', { length: 64 }).notNull(),
   updated_at: datetime('updated_at', { mode: 'date', fsp: 3 }).notNull(),
 });
+
+/**
+ * The tag a server's boot request or interface attach gave one of its interfaces (compute 2.32/2.42 on
+ * create, 2.49 on attach; shown by os-interface from 2.70). Deleted with the interface or the
+ * server's network resources.
+ */
+export const instanceVifTags = mysqlTable(
+  'instance_vif_tags',
+  {
+    id: id(),
+    instance_uuid: varchar('instance_uuid', { length: 36 }).notNull(),
+    /** The port's uuid (the VIF's id in the network info). */
+    vif_id: varchar('vif_id', { length: 36 }).notNull(),
+    tag: varchar('tag', { length: 60 }).notNull(),
+    created_at: datetime('created_at', { mode: 'date', fsp: 3 }).notNull(),
+  },
+  (t) => [uniqueIndex('uniq_instance_vif_tags0instance_uuid0vif_id').on(t.instance_uuid, t.vif_id)],
+);

@@ -121,6 +121,12 @@ export const virtualInterfaces = mysqlTable(
   },
   (t) => [
     uniqueIndex('uniq_virtual_interfaces0address0deleted').on(t.address, t.deleted),
+    // One live VIF per network per instance: a concurrent retry of an allocation reads the first one.
+    uniqueIndex('uniq_virtual_interfaces0instance_uuid0network_id0deleted').on(
+      t.instance_uuid,
+      t.network_id,
+      t.deleted,
+    ),
     index('virtual_interfaces_instance_uuid_idx').on(t.instance_uuid),
     index('virtual_interfaces_network_id_idx').on(t.network_id),
   ],

@@ -18,10 +18,15 @@ export class BenchClient {
     if (!this.authToken) throw new Error(`bench login failed: ${response.status}`);
   }
 
-  async request<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  async request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; body: T }> {
     const response = await fetch(`${this.apiUrl}${path}`, {
       method,
-      headers: { 'content-type': 'application/json', 'x-auth-token': this.authToken },
+      headers: { 'content-type': 'application/json', 'x-auth-token': this.authToken, ...headers },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await response.text();

@@ -8,6 +8,7 @@ import { BenchClient } from './client.ts';
 import { consistencyBench } from './consistency.ts';
 import { dataLayerBench } from './data-layer.ts';
 import { migrationBench } from './migrations.ts';
+import { networkingBench } from './networking.ts';
 import { schedulerBench, schedulerDecisionBench } from './scheduler.ts';
 import { type Figure, round } from './stats.ts';
 
@@ -15,8 +16,9 @@ import { type Figure, round } from './stats.ts';
 // figures and writes them to bench-results.json. `npm run bench -- --scheduler`: only the scheduler's
 // decision figures, on a database pair of their own without the rest of the cloud (under a minute
 // instead of about two); `npm run bench -- --consistency`: only the read-your-writes figures, on a
-// cloud of their own (test/bench/consistency.ts). Numbers depend on the machine: compare runs on the
-// same kind of machine only.
+// cloud of their own (test/bench/consistency.ts); `npm run bench -- --network`: only the networking
+// service's figures (test/bench/networking.ts), on a cloud of their own. Numbers depend on the
+// machine: compare runs on the same kind of machine only.
 const ROOT = new URL('../../', import.meta.url).pathname;
 
 async function allFigures(): Promise<Figure[]> {
@@ -43,6 +45,7 @@ async function allFigures(): Promise<Figure[]> {
     );
     figures.push(...(await bootLatency(client, 50)));
     figures.push(...(await migrationBench(client, 20)));
+    figures.push(...(await networkingBench(client)));
     figures.push(...(await listDetailLatency(client, 100, 50)));
     figures.push(
       ...(await dataLayerBench({
@@ -88,6 +91,22 @@ async function onlyConsistencyFigures(): Promise<Figure[]> {
   }
 }
 
+/** `--network`: only the networking service's figures, on a fresh cloud of their own. */
+async function onlyNetworkingFigures(): Promise<Figure[]> {
+  const stack = await startLocalStack({
+    dataDir: join(ROOT, '.local', 'bench-network'),
+    fresh: true,
+    apiPort: 0,
+  });
+  try {
+    const client = new BenchClient(stack.apiUrl);
+    await client.login(stack.admin.username, stack.admin.password);
+    return await networkingBench(client);
+  } finally {
+    await stack.stop();
+  }
+}
+
 async function schedulerFigures(): Promise<Figure[]> {
   // A primary with a live replica, as the cloud's: every claim is replicated while it is measured.
   const pair = await startDatabasePair({ dir: join(ROOT, '.local', 'bench-scheduler'), database: 'nova' });
@@ -103,7 +122,9 @@ async function main(): Promise<void> {
     ? await schedulerFigures()
     : process.argv.includes('--consistency')
       ? await onlyConsistencyFigures()
-      : await allFigures();
+      : process.argv.includes('--network')
+        ? await onlyNetworkingFigures()
+        : await allFigures();
   const width = Math.max(...figures.map((figure) => figure.name.length));
   console.log(`\nBenchmarks (${new Date().toISOString()}, node ${process.version})`);
   for (const figure of figures) {

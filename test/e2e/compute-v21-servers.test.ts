@@ -240,7 +240,7 @@ describe('POST /v2.1/servers and the v2.1 server view', () => {
       expect(JSON.stringify(response.body)).toMatch(pattern);
     };
     await refused({ colour: 'blue' }, /server\.colour/);
-    await refused({ networks: [{ uuid: crypto.randomUUID() }] }, /networking is not available/);
+    await refused({ networks: [{ uuid: crypto.randomUUID() }] }, /Network [0-9a-f-]+ could not be found/);
     await refused({ networks: 'auto' }, /server\.networks/);
     await refused({ security_groups: [{ name: 'web' }] }, /default security group/);
     await refused({ block_device_mapping_v2: [{ boot_index: 0 }] }, /no block storage/);

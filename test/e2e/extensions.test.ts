@@ -34,7 +34,7 @@ describe('the extension framework', () => {
       expect(Number.isInteger(extension.version)).toBe(true);
     }
     const servers = await call('GET', '/v3/extensions/servers', { token });
-    expect(servers.body).toMatchObject({ extension: { alias: 'servers', version: 3 } });
+    expect(servers.body).toMatchObject({ extension: { alias: 'servers', version: 4 } });
     expect((await call('GET', '/v3/extensions/no-such', { token })).status).toBe(404);
   });
 

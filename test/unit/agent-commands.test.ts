@@ -13,12 +13,14 @@ import type { DriverInstance } from '../../agent/drivers/driver.ts';
 import { POWER_STATE } from '../../agent/drivers/driver.ts';
 import type { FakeDriverOptions } from '../../agent/drivers/fake.ts';
 import { FakeDriver } from '../../agent/drivers/fake.ts';
+import { makeCompatible } from '../../schema/objects/base.ts';
 import {
   COMPUTE_COMMAND_NAMES,
   type DeliveredCommand,
   isHostCommandName,
 } from '../../schema/objects/compute-command.ts';
-import type { InstanceData } from '../../schema/objects/instance.ts';
+import { type InstanceData, InstanceObject } from '../../schema/objects/instance.ts';
+import type { Vif } from '../../schema/objects/network-info.ts';
 import { CURRENT_OBJECT_VERSIONS } from '../../schema/objects/registry.ts';
 
 const PREFIX = '/compute-agent/v1';
@@ -158,6 +160,33 @@ class FakeComputeApi {
   }
 }
 
+/** A VIF of network info with one fixed address, as the control plane's cache holds it. */
+const NETWORK_INFO_VIF: Vif = {
+  id: 'port-aaaaaaaaaaaa',
+  address: 'fa:16:3e:00:00:01',
+  devname: 'tapport-aaaaaa',
+  type: 'bridge',
+  active: true,
+  preserve_on_delete: false,
+  network: {
+    id: 'net-1',
+    label: 'private',
+    bridge: null,
+    vlan: null,
+    mtu: 1500,
+    subnets: [
+      {
+        cidr: '10.0.0.0/24',
+        version: 4,
+        gateway: '10.0.0.1',
+        dns: [],
+        routes: [],
+        ips: [{ address: '10.0.0.5', type: 'fixed', version: 4, floating_ips: [] }],
+      },
+    ],
+  },
+};
+
 function instanceData(
   uuid: string,
   sizes: { vcpus: number; memory_mb: number } = { vcpus: 2, memory_mb: 512 },
@@ -185,6 +214,29 @@ function instancePrimitive(
     'nova_object.version': version,
     'nova_object.data': instanceData(uuid, sizes),
   };
+}
+
+/** Every field of the current Instance, backported to `version` as the control plane sends it. */
+function currentInstancePrimitive(uuid: string, version: string, networkInfo: Vif[] = []) {
+  return makeCompatible(
+    InstanceObject,
+    {
+      ...instanceData(uuid),
+      availability_zone: 'az-1',
+      metadata: {},
+      flavor: {
+        flavorid: '1',
+        name: 'm1.tiny',
+        memory_mb: 512,
+        vcpus: 2,
+        root_gb: 1,
+        ephemeral_gb: 0,
+        swap: 0,
+      },
+      network_info: networkInfo,
+    },
+    version,
+  ) as unknown as Record<string, unknown>;
 }
 
 function command(name: DeliveredCommand['name'], uuid: string, version?: string): DeliveredCommand {
@@ -364,10 +416,15 @@ describe('ComputeAgent protocol handling', () => {
     await startAgent({
       failureProbability: Object.fromEntries(COMPUTE_COMMAND_NAMES.map((name) => [name, 1])),
     });
-    // Every command's params at once: each command reads its own and ignores the others.
-    const params = { power_on: true, block_migration: false, dest_host: 'compute-2' };
+    // Every command's params at once: each command reads its own and ignores the others. The
+    // network commands carry Instance 1.4, whose network info has the port they name.
+    const port = randomUUID();
+    const params = { power_on: true, block_migration: false, dest_host: 'compute-2', port_id: port };
+    const withPort = currentInstancePrimitive(uuid, '1.4', [{ ...NETWORK_INFO_VIF, id: port }]);
     const commands = COMPUTE_COMMAND_NAMES.filter((name) => !isHostCommandName(name)).map((name) =>
-      migrationCommand(name, uuid, params),
+      ['plug_vifs', 'attach_interface', 'detach_interface'].includes(name)
+        ? { command_id: randomUUID(), name, instance: withPort, params }
+        : migrationCommand(name, uuid, params),
     );
     api.deliver(...commands);
 
@@ -726,5 +783,100 @@ describe('ComputeAgent migration commands', () => {
     expect(logs.some((line) => line.includes(`instance ${evacuated} was evacuated`))).toBe(true);
     // The cleanup is local: the agent answered the two spawns and nothing else.
     expect(api.requests.filter((request) => request.path.endsWith('/result'))).toHaveLength(2);
+  });
+});
+
+describe('ComputeAgent network commands', () => {
+  const vif = (id: string, mac: string, address: string): Vif => ({
+    ...NETWORK_INFO_VIF,
+    id,
+    address: mac,
+    devname: `tap${id.slice(0, 11)}`,
+    network: {
+      ...NETWORK_INFO_VIF.network,
+      subnets: NETWORK_INFO_VIF.network.subnets.map((subnet) => ({
+        ...subnet,
+        ips: [{ address, type: 'fixed' as const, version: 4 as const, floating_ips: [] }],
+      })),
+    },
+  });
+  const first = vif(randomUUID(), 'fa:16:3e:00:00:01', '10.0.0.5');
+  const second = vif(randomUUID(), 'fa:16:3e:00:00:02', '10.0.0.6');
+
+  /** A command carrying Instance 1.4 with `networkInfo`. */
+  function networkCommand(
+    name: DeliveredCommand['name'],
+    uuid: string,
+    networkInfo: Vif[],
+    params: Record<string, unknown> = {},
+  ): DeliveredCommand {
+    return {
+      command_id: randomUUID(),
+      name,
+      instance: currentInstancePrimitive(uuid, '1.4', networkInfo),
+      params,
+    };
+  }
+
+  async function run(delivered: DeliveredCommand): Promise<unknown> {
+    api.deliver(delivered);
+    return resultOf(delivered);
+  }
+
+  it('spawns with the VIFs of the network info, re-plugs them, and attaches and detaches one at a time', async () => {
+    await startAgent();
+    const uuid = randomUUID();
+    await run(networkCommand('spawn', uuid, [first]));
+
+    expect(await run(networkCommand('plug_vifs', uuid, [first]))).toEqual({
+      status: 'succeeded',
+      output: { vifs: [{ id: first.id, address: first.address, ips: ['10.0.0.5'] }] },
+    });
+    const attached = await run(
+      networkCommand('attach_interface', uuid, [first, second], { port_id: second.id }),
+    );
+    expect(attached).toMatchObject({
+      status: 'succeeded',
+      output: { vifs: [{ id: first.id }, { id: second.id, address: second.address, ips: ['10.0.0.6'] }] },
+    });
+    const detached = await run(networkCommand('detach_interface', uuid, [second], { port_id: first.id }));
+    expect(detached).toEqual({
+      status: 'succeeded',
+      output: { vifs: [{ id: second.id, address: second.address, ips: ['10.0.0.6'] }] },
+    });
+  });
+
+  it('answers MissingNetworkInfo for plug_vifs carrying Instance 1.3, which has no network info', async () => {
+    await startAgent({ env: { AGENT_OBJECT_VERSIONS: 'Instance=1.3' } });
+    const uuid = randomUUID();
+    const at13 = (name: DeliveredCommand['name']): DeliveredCommand => ({
+      command_id: randomUUID(),
+      name,
+      instance: currentInstancePrimitive(uuid, '1.3', [first]),
+      params: {},
+    });
+    await run(at13('spawn'));
+    expect(await instancesOnHost()).toEqual([uuid]);
+
+    expect(await run(at13('plug_vifs'))).toMatchObject({
+      status: 'failed',
+      error: { type: 'MissingNetworkInfo' },
+    });
+  });
+
+  it('answers InvalidCommandParams for an attach naming a port the network info does not have', async () => {
+    await startAgent();
+    const uuid = randomUUID();
+    await run(networkCommand('spawn', uuid, [first]));
+    const attach = networkCommand('attach_interface', uuid, [first], { port_id: second.id });
+    expect(await run(attach)).toMatchObject({
+      status: 'failed',
+      error: { type: 'InvalidCommandParams', message: expect.stringContaining(second.id) },
+    });
+    const noPort = networkCommand('detach_interface', uuid, [first]);
+    expect(await run(noPort)).toMatchObject({
+      status: 'failed',
+      error: { type: 'InvalidCommandParams', message: expect.stringContaining('port_id') },
+    });
   });
 });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -16,6 +16,7 @@ import type { FakeDriverOptions } from '../../agent/drivers/fake.ts';
 import { FAKE_STATE_FILE, FakeDriver, FakeInjectedFailure } from '../../agent/drivers/fake.ts';
 import { createVirtDriver } from '../../agent/drivers/index.ts';
 import type { InstanceData } from '../../schema/objects/instance.ts';
+import type { Vif } from '../../schema/objects/network-info.ts';
 
 let stateDir: string;
 
@@ -374,5 +375,106 @@ describe('createVirtDriver', () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(29);
     expect(await uuids(driver())).toEqual([guest.uuid]);
     await expect(built.destroy(guest)).rejects.toThrow(FakeInjectedFailure);
+  });
+});
+
+/** A VIF of network info: one fixed address on a /24. */
+function vif(id: string, mac: string, address: string): Vif {
+  return {
+    id,
+    address: mac,
+    devname: `tap${id.slice(0, 11)}`,
+    type: 'bridge',
+    active: false,
+    preserve_on_delete: false,
+    network: {
+      id: 'net-1',
+      label: 'private',
+      bridge: null,
+      vlan: null,
+      mtu: 1500,
+      subnets: [
+        {
+          cidr: '10.0.0.0/24',
+          version: 4,
+          gateway: '10.0.0.1',
+          dns: [],
+          routes: [],
+          ips: [{ address, type: 'fixed', version: 4, floating_ips: [] }],
+        },
+      ],
+    },
+  };
+}
+
+/** The guests' VIFs and history as the state file holds them. */
+async function storedGuests(): Promise<
+  Array<{ uuid: string; vifs: unknown[]; vif_history: Array<Array<{ address: string; ips: string[] }>> }>
+> {
+  return JSON.parse(await readFile(join(stateDir, FAKE_STATE_FILE), 'utf8')).instances;
+}
+
+describe('FakeDriver VIFs', () => {
+  const first = vif('port-aaaaaaaaaaaa', 'fa:16:3e:00:00:01', '10.0.0.5');
+  const second = vif('port-bbbbbbbbbbbb', 'fa:16:3e:00:00:02', '10.0.0.6');
+
+  it('plugs the VIFs the network info names at spawn, and records them in its state file', async () => {
+    const booted = instance({ network_info: [first] });
+    await driver().spawn(booted);
+
+    const [stored] = await storedGuests();
+    expect(stored?.vifs).toEqual([{ id: first.id, address: first.address, ips: ['10.0.0.5'] }]);
+    expect(stored?.vif_history).toEqual([[{ address: first.address, ips: ['10.0.0.5'] }]]);
+  });
+
+  it('boots a guest with no VIFs from an instance without network info (sent as Instance 1.3)', async () => {
+    await driver().spawn(instance());
+    const [stored] = await storedGuests();
+    expect(stored?.vifs).toEqual([]);
+    expect(stored?.vif_history).toEqual([]);
+  });
+
+  it('keeps the VIFs across a move, growing the history only when the MAC or IPs change', async () => {
+    const moving = instance({ network_info: [first] });
+    await driver().spawn(moving);
+    await driver().migrateDiskAndPowerOff(moving);
+    await driver().finishRevertResize(moving, true);
+    // Re-plugged under a new id (a port replacing a nova-network VIF), same MAC and IP: no change a guest sees.
+    await driver().plugVifs(moving, [{ ...first, id: 'port-cccccccccccc' }]);
+
+    const [stored] = await storedGuests();
+    expect(stored?.vifs).toEqual([{ id: 'port-cccccccccccc', address: first.address, ips: ['10.0.0.5'] }]);
+    expect(stored?.vif_history).toHaveLength(1);
+  });
+
+  it('keeps the VIFs it has when a move reaches it without network info', async () => {
+    const moving = instance({ network_info: [first] });
+    await driver().spawn(moving);
+    const { network_info: _dropped, ...olderInstance } = moving;
+    await driver().finishResize(olderInstance, true);
+    expect((await storedGuests())[0]?.vifs).toHaveLength(1);
+  });
+
+  it('attaches and detaches one interface at a time, each once however often asked', async () => {
+    const running = instance({ network_info: [first] });
+    await driver().spawn(running);
+    await driver().attachInterface(running, second);
+    const attached = await driver().attachInterface(running, second);
+    expect(attached.map((plugged) => plugged.address)).toEqual([first.address, second.address]);
+
+    await driver().detachInterface(running, first.id);
+    const detached = await driver().detachInterface(running, first.id);
+    expect(detached).toEqual([{ id: second.id, address: second.address, ips: ['10.0.0.6'] }]);
+    expect((await storedGuests())[0]?.vif_history).toHaveLength(3);
+  });
+
+  it('fails VIF operations on a guest it does not have, and by failure injection', async () => {
+    await expect(driver().plugVifs(instance(), [first])).rejects.toThrow(InstanceNotFound);
+    const running = instance();
+    await driver().spawn(running);
+    await expect(
+      driver({ failureProbability: { attach_interface: 1 } }).attachInterface(running, first),
+    ).rejects.toThrow(FakeInjectedFailure);
+    expect((await storedGuests())[0]?.vifs).toEqual([]);
   });
 });

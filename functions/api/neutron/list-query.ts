@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, gt, inArray, lt, or, type SQL } from 'drizzle-orm';
-import type { AnyMySqlColumn } from 'drizzle-orm/mysql-core';
+import type { AnyMySqlColumn, MySqlTable } from 'drizzle-orm/mysql-core';
 import type { Context } from 'hono';
+import type { PrimaryDb } from '../../../schema/db.ts';
 import { NetworkError } from '../../network/errors.ts';
 import type { AppEnv } from '../context.ts';
 
@@ -187,6 +188,28 @@ export function afterMarker(
   return or(...branches);
 }
 
+/**
+ * The keyset condition of the request's marker, its row read with `visible` (the list's own
+ * visibility): undefined without a marker; `notFound(marker)` when the caller cannot see that row.
+ */
+export async function markerCondition(
+  db: Pick<PrimaryDb, 'select'>,
+  spec: CollectionSpec,
+  request: ListRequest,
+  table: MySqlTable,
+  visible: SQL | undefined,
+  notFound: (id: string) => Error,
+): Promise<SQL | undefined> {
+  if (request.marker === undefined) return undefined;
+  const columns = markerColumns(spec, request);
+  const [row] = await db
+    .select(Object.fromEntries(columns.map((column, index) => [`key${index}`, column])))
+    .from(table)
+    .where(and(eq(spec.idColumn, request.marker), visible));
+  if (!row) throw notFound(request.marker);
+  return afterMarker(spec, request, new Map(columns.map((column, index) => [column, row[`key${index}`]])));
+}
+
 /** The sort columns the marker row must be read with. */
 export function markerColumns(spec: CollectionSpec, request: ListRequest): AnyMySqlColumn[] {
   return effectiveSorts(spec, request).map((key) => key.column);
@@ -198,10 +221,7 @@ export function fetchLimit(request: ListRequest): number | undefined {
 }
 
 /** Keeps only the requested fields of an item (all of them when `fields` was not given). */
-export function selectFields<T extends Record<string, unknown>>(
-  item: T,
-  fields: string[] | undefined,
-): Partial<T> {
+export function selectFields<T extends object>(item: T, fields: string[] | undefined): Partial<T> {
   if (!fields) return item;
   return Object.fromEntries(Object.entries(item).filter(([key]) => fields.includes(key))) as Partial<T>;
 }
@@ -224,7 +244,7 @@ export function listResponse(
   c: Context<AppEnv>,
   spec: CollectionSpec,
   request: ListRequest,
-  rows: Array<Record<string, unknown> & { id: string }>,
+  rows: ReadonlyArray<{ id: string }>,
 ) {
   const hasMore = request.limit !== undefined && rows.length > request.limit;
   const page = hasMore ? rows.slice(0, request.limit) : rows;

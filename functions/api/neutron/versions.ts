@@ -25,6 +25,16 @@ export const NETWORK_EXTENSIONS: ReadonlyArray<{ alias: string; name: string; de
   },
   { alias: 'net-mtu', name: 'Network MTU', description: 'Provides MTU attribute for a network resource.' },
   {
+    alias: 'net-mtu-writable',
+    name: 'Network MTU (writable)',
+    description: 'Provides a writable MTU attribute for a network resource.',
+  },
+  {
+    alias: 'ip-substring-filtering',
+    name: 'IP address substring filtering',
+    description: 'Provides IP address substring filtering when listing ports',
+  },
+  {
     alias: 'binding',
     name: 'Port Binding',
     description: 'Expose port bindings of a virtual port to external application',
@@ -47,6 +57,31 @@ export const NETWORK_EXTENSIONS: ReadonlyArray<{ alias: string; name: string; de
     name: 'Neutron L3 Configurable external gateway mode',
     description:
       'Extension of the router abstraction for specifying whether SNAT should occur on the external gateway',
+  },
+  {
+    alias: 'fip-port-details',
+    name: 'Floating IP Port Details Extension',
+    description: 'Add port_details attribute to Floating IP resource',
+  },
+  {
+    alias: 'stateful-security-group',
+    name: 'Stateful security group',
+    description: 'Indicates if the security group is stateful or not',
+  },
+  {
+    alias: 'security-groups-normalized-cidr',
+    name: 'Security group rule normalized CIDR',
+    description: 'Add new field with normalized remote_ip_prefix cidr in SG rule',
+  },
+  {
+    alias: 'quota_details',
+    name: 'Quota details management support',
+    description: 'Expose functions for quotas usage statistics per project',
+  },
+  {
+    alias: 'quota-check-limit',
+    name: 'Quota engine limit check',
+    description: 'Support for checking the resource usage before applying a new quota limit',
   },
   {
     alias: 'quotas',

@@ -19,7 +19,6 @@ export interface NovaMicroversion {
 
 const NO_VOLUMES = 'no block storage: volume attachments and boot-from-volume are not served';
 const NO_CONSOLES = 'no remote consoles are served';
-const NO_NETWORK_PROXY = 'the nova-network proxy routes are not served';
 const NO_SERVER_GROUPS = 'os-server-groups is not served';
 const NO_EVENTS = 'os-server-external-events is not served';
 const NO_SHELVE = 'shelve and unshelve are not served';
@@ -27,7 +26,7 @@ const NO_SHELVE = 'shelve and unshelve are not served';
 export const NOVA_MICROVERSIONS: readonly NovaMicroversion[] = [
   { minor: 2, change: 'keypair type (ssh|x509); create answers 201, delete 204' },
   { minor: 3, change: 'more OS-EXT-SRV-ATTR fields (reservation_id, launch_index, hostname, ...)' },
-  { minor: 4, change: 'reserved in os-fixed-ips', notServed: NO_NETWORK_PROXY },
+  { minor: 4, change: 'reserved in os-fixed-ips' },
   { minor: 5, change: 'ip6 server list filter for non-admins' },
   {
     minor: 6,
@@ -39,7 +38,11 @@ export const NOVA_MICROVERSIONS: readonly NovaMicroversion[] = [
   { minor: 9, change: 'locked in the server view' },
   { minor: 10, change: "admins manage other users' keypairs with user_id" },
   { minor: 11, change: 'service forced_down and PUT /os-services/force-down' },
-  { minor: 12, change: 'net_id in os-virtual-interfaces', notServed: NO_NETWORK_PROXY },
+  {
+    minor: 12,
+    change: 'net_id in os-virtual-interfaces',
+    notServed: 'os-virtual-interfaces is not served (nova-network keeps no VIF listing API here)',
+  },
   { minor: 13, change: 'server groups show project_id and user_id', notServed: NO_SERVER_GROUPS },
   { minor: 14, change: 'evacuate drops onSharedStorage and the adminPass answer' },
   { minor: 15, change: 'soft-affinity server group policies', notServed: NO_SERVER_GROUPS },
@@ -67,7 +70,19 @@ export const NOVA_MICROVERSIONS: readonly NovaMicroversion[] = [
   { minor: 33, change: 'hypervisor list paging' },
   { minor: 34, change: 'live migration pre-checks run asynchronously' },
   { minor: 35, change: 'keypair list paging' },
-  { minor: 36, change: 'proxy APIs answer 404; network quotas and limits dropped' },
+  {
+    minor: 36,
+    change: 'proxy APIs answer 404; network quotas and limits dropped',
+    concerns: [
+      'limits',
+      'os-quota-sets',
+      'os-networks',
+      'os-fixed-ips',
+      'os-floating-ips',
+      'os-floating-ip-pools',
+      'os-floating-ips-bulk',
+    ],
+  },
   { minor: 37, change: 'networks required on create: a list, "auto" or "none"' },
   { minor: 38, change: 'an invalid status filter is a 400' },
   { minor: 39, change: 'image metadata proxy 404; maxImageMeta dropped from limits' },
@@ -78,7 +93,6 @@ export const NOVA_MICROVERSIONS: readonly NovaMicroversion[] = [
   {
     minor: 44,
     change: 'fixed/floating IP actions and os-virtual-interfaces answer 404',
-    notServed: 'those actions and os-virtual-interfaces are served at no version (no networking service yet)',
   },
   {
     minor: 45,
@@ -88,11 +102,7 @@ export const NOVA_MICROVERSIONS: readonly NovaMicroversion[] = [
   { minor: 46, change: 'X-OpenStack-Request-ID beside X-Compute-Request-ID' },
   { minor: 47, change: 'the server view embeds its flavor' },
   { minor: 48, change: 'standard server diagnostics body', notServed: 'server diagnostics are not served' },
-  {
-    minor: 49,
-    change: 'tag on interface and volume attach',
-    notServed: 'os-interface and volume attach are not served',
-  },
+  { minor: 49, change: 'tag on interface and volume attach (no volumes: the interface tag)' },
   { minor: 50, change: 'quota classes show server_groups, drop network quotas' },
   { minor: 51, change: 'volume-extended event (no events API is served); action events shown to owners' },
   { minor: 52, change: 'tags at server create' },
@@ -129,16 +139,12 @@ export const NOVA_MICROVERSIONS: readonly NovaMicroversion[] = [
     change: 'partial records for down cells',
     notServed: 'there are no cells: every record is whole',
   },
-  {
-    minor: 70,
-    change: 'tag in volume and interface attachment views',
-    notServed: 'os-interface and volume attach are not served',
-  },
+  { minor: 70, change: 'tag in volume and interface attachment views (no volumes: the interface views)' },
   { minor: 71, change: 'server_groups in the server view' },
   {
     minor: 72,
     change: 'create with ports carrying resource requests',
-    notServed: 'no networking service yet: a create naming ports is a 400',
+    notServed: 'no port carries a resource request here (no QoS minimum-bandwidth rules are served)',
   },
   { minor: 73, change: 'lock reason' },
   { minor: 74, change: 'create with host and hypervisor_hostname' },

@@ -1,6 +1,7 @@
 import type { Context, Hono } from 'hono';
 import { NotFound } from '../../shared/errors.ts';
 import type { AppEnv } from '../context.ts';
+import { mountLegacyNetworkGuard } from '../nova/legacy-network.ts';
 import { mountRoutes } from '../route.ts';
 import { extensionsFace } from './extensions.ts';
 import type { V21Face } from './face.ts';
@@ -16,11 +17,17 @@ import { adminActionsFace } from './os-admin-actions.ts';
 import { aggregatesFace } from './os-aggregates.ts';
 import { availabilityZoneFace } from './os-availability-zone.ts';
 import { evacuateFace } from './os-evacuate.ts';
+import { fixedIpsFace } from './os-fixed-ips.ts';
 import { flavorAccessFace } from './os-flavor-access.ts';
+import { floatingIpPoolsFace } from './os-floating-ip-pools.ts';
+import { floatingIpsFace } from './os-floating-ips.ts';
+import { floatingIpsBulkFace } from './os-floating-ips-bulk.ts';
 import { hostsFace } from './os-hosts.ts';
 import { hypervisorsFace } from './os-hypervisors.ts';
 import { instanceActionsFace } from './os-instance-actions.ts';
+import { osInterfaceFace } from './os-interface.ts';
 import { migrationsFace } from './os-migrations.ts';
+import { networksFace } from './os-networks.ts';
 import { quotaClassSetsFace } from './os-quota-class-sets.ts';
 import { quotaSetsFace } from './os-quota-sets.ts';
 import { servicesFace } from './os-services.ts';
@@ -37,6 +44,7 @@ export const ALL_FACES: V21Face[] = [
   serversFace,
   serverMetadataFace,
   ipsFace,
+  osInterfaceFace,
   adminActionsFace,
   evacuateFace,
   instanceActionsFace,
@@ -56,6 +64,11 @@ export const ALL_FACES: V21Face[] = [
   migrationsFace,
   simpleTenantUsageFace,
   hostsFace,
+  networksFace,
+  fixedIpsFace,
+  floatingIpsFace,
+  floatingIpPoolsFace,
+  floatingIpsBulkFace,
 ];
 
 /** The microversion `GET /v2.1` advertises: every change up to it is implemented or not served. */
@@ -70,6 +83,7 @@ export function mountV21(app: Hono<AppEnv>, max = MAX_MICROVERSION): void {
   // before the /v2/* re-dispatch so that GET /v2/ is the v2.0 document.
   // `/v2.1/*` matches `/v2.1` itself too.
   app.use('/v2.1/*', microversions(max));
+  mountLegacyNetworkGuard(app, '/v2.1');
   mountRoutes(app, versionRoutes(max));
   // The legacy /v2 prefix is the same API fixed at 2.1 that names no version (Nova's
   // LegacyV2CompatibleWrapper): served by re-dispatching to /v2.1 without the version headers.

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import * as v from 'valibot';
-import { Forbidden, OverQuota } from '../../shared/errors.ts';
+import { BadRequest, Forbidden, OverQuota } from '../../shared/errors.ts';
 import type { AppEnv } from '../context.ts';
 import { parseOrBadRequest } from '../middleware/validate.ts';
 import { Description, Fqdn, Tags, TrustedCertificates, UserData } from '../nova/server-create-options.ts';
@@ -23,8 +23,6 @@ import { callV3 } from './v3-call.ts';
 
 // POST /v2.1/servers (clients-and-microversions.md §4.2): the v2.1 body, as the request's microversion
 // defines it, translated to v3's and created by the v3 handler.
-const NO_NETWORKING = 'networking is not available: a server cannot be attached to networks or ports yet';
-
 // Nova's positive_integer: a JSON integer or a string of digits, at least 1 (v3's Count takes both).
 const Count = v.union(
   [
@@ -49,29 +47,38 @@ const NoConfigDrive = v.pipe(
 const NoBlockDevices = v.never('block devices cannot be mapped: there is no block storage');
 
 /**
- * What `networks` may hold at this microversion. There is no networking service, so only a request
- * for no network (an empty list; from 2.37 "auto" or "none" too: "auto" finds nothing to allocate)
- * can be met; a list naming networks or ports is refused.
+ * What `networks` may hold at this microversion: a list of {uuid, port, fixed_ip} (a tag from 2.32,
+ * dropped by mistake at 2.37 and restored at 2.42); from 2.37 the key is required, and may be "auto"
+ * or "none" instead. The v3 handler checks the networks and ports exist (server-networks.ts).
  */
 function networksSchema(minor: number) {
-  // 2.32 added a tag to each item, 2.37 dropped it by mistake and 2.42 restored it.
   const withTag = (minor >= 32 && minor < 37) || minor >= 42;
   const item = v.strictObject({
     uuid: v.optional(minor >= 37 ? v.pipe(v.string(), v.uuid('must be a network uuid')) : v.string()),
-    port: v.optional(v.nullable(v.string())),
-    fixed_ip: v.optional(v.string()),
+    port: v.optional(v.nullable(v.pipe(v.string(), v.uuid('must be a port uuid')))),
+    fixed_ip: v.optional(v.pipe(v.string(), v.maxLength(64))),
     tag: v.optional(
       withTag
         ? v.pipe(v.string(), v.maxLength(60))
         : v.never('a network tag is not accepted at this microversion'),
     ),
   });
-  const list = v.pipe(v.array(item), v.length(0, NO_NETWORKING));
-  if (minor < 37) return v.optional(list);
+  if (minor < 37) return v.optional(v.array(item));
   return v.union(
-    [list, v.picklist(['auto', 'none'])],
+    [v.array(item), v.picklist(['auto', 'none'])],
     'must be a list of {uuid, port, fixed_ip} items, "auto" or "none"',
   );
+}
+
+/** v2.1's networks in v3's form; before 2.37 a uuid that is not one is Nova's "Bad networks format". */
+function v3Networks(networks: unknown) {
+  if (!Array.isArray(networks)) return networks;
+  return networks.map((item: { uuid?: string; port?: string | null; fixed_ip?: string; tag?: string }) => {
+    if (item.uuid !== undefined && !v.is(v.pipe(v.string(), v.uuid()), item.uuid)) {
+      throw new BadRequest(`Bad networks format: network uuid is not in proper format (${item.uuid})`);
+    }
+    return item;
+  });
 }
 
 function createSchema(minor: number) {
@@ -131,6 +138,7 @@ export async function createServer(c: Context<AppEnv>, body: unknown): Promise<R
           availability_zone: server.availability_zone,
           key_name: server.key_name,
           metadata: server.metadata,
+          networks: v3Networks(server.networks),
           'os-user-data:user_data': server.user_data,
           'os-multiple-create:min_count': server.min_count,
           'os-multiple-create:max_count': server.max_count,

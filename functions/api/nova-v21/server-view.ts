@@ -13,7 +13,9 @@ import {
 import { isServiceUp } from '../../compute/service-liveness.ts';
 import type { AppEnv } from '../context.ts';
 import { COMPUTE_BINARY } from '../nova/host-zones.ts';
+import type { Addresses } from '../nova/ips.ts';
 import { isAllowed } from '../policy.ts';
+import { v21Addresses } from './ips.ts';
 import { atLeast } from './microversion.ts';
 import { isoTime, novaTime } from './nova-time.ts';
 
@@ -37,7 +39,6 @@ const RENAMED: Readonly<Record<string, string>> = {
   user_id: 'user_id',
   metadata: 'metadata',
   image: 'image',
-  addresses: 'addresses',
   key_name: 'key_name',
   links: 'links',
   progress: 'progress',
@@ -224,6 +225,7 @@ export async function serverViews(
       const usage = USAGE_TIMES[key];
       if (usage) view[usage] = typeof value === 'string' ? novaTime(value) : null;
     }
+    view.addresses = v21Addresses((server.addresses ?? {}) as Addresses);
     view.created = isoTime(String(server.created));
     view.updated = isoTime(String(server.updated));
     const fault = server.fault as { created: string } | undefined;

@@ -11,6 +11,7 @@ import { defineFace, translatedRoute, v3Route } from './face.ts';
 import { atLeast, requireMicroversion } from './microversion.ts';
 import { ADMIN_V21_ACTIONS } from './os-admin-actions.ts';
 import { EVACUATE_V21_ACTIONS } from './os-evacuate.ts';
+import { FLOATING_IP_V21_ACTIONS } from './os-floating-ips.ts';
 import { MAX_LIMIT, nextPageLinks, pageLimit } from './paging.ts';
 import { strictQuery } from './query.ts';
 import type { V21Action } from './server-action-kit.ts';
@@ -143,7 +144,7 @@ function v3ListQuery(c: Context<AppEnv>): Record<string, string> {
   const raw = c.req.query();
   const minor = c.var.microversion;
   const allowed = c.var.caller.isAdmin ? undefined : memberFilters(minor);
-  const { deleted, ip6: _ip6, sort_key: _key, sort_dir: _dir, ...given } = raw;
+  const { deleted, sort_key: _key, sort_dir: _dir, ...given } = raw;
   const query: Record<string, string> = Object.fromEntries(
     Object.entries(given).filter(([name]) => filterExists(name, minor) && (!allowed || allowed.has(name))),
   );
@@ -167,17 +168,6 @@ function v3ListQuery(c: Context<AppEnv>): Record<string, string> {
   return query;
 }
 
-/**
- * Whether the list asks for servers by address. No server has an address (there is no networking
- * service yet), so such a list is empty. Before 2.5 a member's ip6 filter is dropped, as Nova does.
- */
-function filtersByAddress(c: Context<AppEnv>): boolean {
-  return (
-    c.req.query('ip') !== undefined ||
-    (c.req.query('ip6') !== undefined && (c.var.caller.isAdmin || atLeast(c, 5)))
-  );
-}
-
 /** `servers_links` when this page is full; v3 has refused any limit but a whole number from 1. */
 function pageLinks(c: Context<AppEnv>, servers: Array<{ id: string }>) {
   const limit = c.req.query('limit');
@@ -190,7 +180,7 @@ function pageLinks(c: Context<AppEnv>, servers: Array<{ id: string }>) {
 
 async function listServers<T extends { id: string }>(c: Context<AppEnv>, detail: boolean): Promise<T[]> {
   const { body } = await callV3<{ servers: T[] }>(c, detail ? V3_DETAIL : V3_LIST, { query: v3ListQuery(c) });
-  return filtersByAddress(c) ? [] : body.servers;
+  return body.servers;
 }
 
 async function singleView(c: Context<AppEnv>, server: V3Server, primary: boolean) {
@@ -218,9 +208,13 @@ function updateSchema(minor: number) {
 
 // The lock actions that keep a reason (2.73) stand in for os-admin-actions' own, which they run.
 const V21_ACTIONS: ReadonlyMap<string, V21Action> = new Map(
-  [...SERVER_CORE_V21_ACTIONS, ...ADMIN_V21_ACTIONS, ...EVACUATE_V21_ACTIONS, ...LOCK_REASON_V21_ACTIONS].map(
-    (action) => [action.name, action],
-  ),
+  [
+    ...SERVER_CORE_V21_ACTIONS,
+    ...ADMIN_V21_ACTIONS,
+    ...EVACUATE_V21_ACTIONS,
+    ...LOCK_REASON_V21_ACTIONS,
+    ...FLOATING_IP_V21_ACTIONS,
+  ].map((action) => [action.name, action]),
 );
 
 const ActionEnvelope = v.pipe(
@@ -352,7 +346,7 @@ export const serversFace = defineFace({
     },
     {
       minor: 5,
-      change: "a member's ip6 filter is honoured (no server has an address yet, so it matches none)",
+      change: "a member's ip6 filter is honoured (before it, a member's ip6 is dropped, as Nova drops it)",
       routes: ['/v2.1/servers', '/v2.1/servers/detail'],
     },
     {
@@ -386,14 +380,13 @@ export const serversFace = defineFace({
     },
     {
       minor: 32,
-      change:
-        'networks items may carry a tag (a list naming networks is still refused: no networking service)',
+      change: 'networks items may carry a tag, kept for the interface (os-interface shows it from 2.70)',
       routes: ['/v2.1/servers'],
     },
     {
       minor: 37,
       change:
-        'networks is required: [], "auto" or "none" (nothing to allocate); item uuids must be uuids; no tag',
+        'networks is required: a list, "auto" (a port on every network the project can use) or "none" (no network); item uuids must be uuids; no tag',
       routes: ['/v2.1/servers'],
     },
     {

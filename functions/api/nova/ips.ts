@@ -1,15 +1,42 @@
 import { and, eq } from 'drizzle-orm';
 import type { Context } from 'hono';
+import type { NetworkInfo } from '../../../schema/objects/network-info.ts';
 import { instances } from '../../../schema/tables/index.ts';
+import { loadNetworkInfo } from '../../network/instance-cache.ts';
 import { NotFound } from '../../shared/errors.ts';
 import type { AppEnv } from '../context.ts';
 import { authorize } from '../policy.ts';
 import { route } from '../route.ts';
 import { defineExtension, type Extension } from './extension.ts';
 
-// Server addresses by network label. No networking service assigns addresses yet, so every server
-// has none: the list is empty and any label is unknown.
-type Addresses = Record<string, Array<{ addr: string; version: number; type: string; mac_addr: string }>>;
+// Server addresses by network label, from the instance network cache (what the server's network API
+// last wrote there): each fixed address, then the floating addresses on it.
+export interface ServerAddress {
+  version: 4 | 6;
+  addr: string;
+  type: 'fixed' | 'floating';
+  mac_addr: string;
+}
+export type Addresses = Record<string, ServerAddress[]>;
+
+/** The server view's `addresses` (and `/ips`) from its network info. */
+export function addressesOf(info: NetworkInfo): Addresses {
+  const addresses: Addresses = {};
+  for (const vif of info) {
+    const entries = addresses[vif.network.label] ?? [];
+    addresses[vif.network.label] = entries;
+    for (const subnet of vif.network.subnets) {
+      for (const ip of subnet.ips) {
+        entries.push({ version: ip.version, addr: ip.address, type: 'fixed', mac_addr: vif.address });
+        for (const floating of ip.floating_ips) {
+          const version = floating.address.includes(':') ? 6 : 4;
+          entries.push({ version, addr: floating.address, type: 'floating', mac_addr: vif.address });
+        }
+      }
+    }
+  }
+  return addresses;
+}
 
 async function serverAddresses(c: Context<AppEnv>): Promise<Addresses> {
   authorize(c.var.caller, 'compute_extension:ips');
@@ -26,7 +53,7 @@ async function serverAddresses(c: Context<AppEnv>): Promise<Addresses> {
       ),
     );
   if (!row) throw new NotFound(`Instance ${uuid} could not be found.`);
-  return {};
+  return addressesOf(await loadNetworkInfo(c.var.db, uuid));
 }
 
 export const ipsExtension: Extension = defineExtension({

@@ -11,22 +11,29 @@ import { flavorManageExtension } from './flavor-manage.ts';
 import { flavorsExtension } from './flavors.ts';
 import { ipsExtension } from './ips.ts';
 import { keypairsExtension } from './keypairs.ts';
+import { mountLegacyNetworkGuard } from './legacy-network.ts';
 import { limitsExtension } from './limits.ts';
 import { adminActionsExtension } from './os-admin-actions.ts';
 import { aggregatesExtension } from './os-aggregates.ts';
+import { attachInterfacesExtension } from './os-attach-interfaces.ts';
 import { availabilityZoneExtension } from './os-availability-zone.ts';
 import { databaseReplicasExtension } from './os-database-replicas.ts';
 import { evacuateExtension } from './os-evacuate.ts';
 import { extendedAvailabilityZoneExtension } from './os-extended-availability-zone.ts';
 import { extendedServerAttributesExtension } from './os-extended-server-attributes.ts';
 import { extendedStatusExtension } from './os-extended-status.ts';
+import { fixedIpsExtension } from './os-fixed-ips.ts';
 import { flavorAccessExtension } from './os-flavor-access.ts';
 import { flavorRxtxExtension } from './os-flavor-rxtx.ts';
+import { floatingIpPoolsExtension } from './os-floating-ip-pools.ts';
+import { floatingIpsExtension } from './os-floating-ips.ts';
+import { floatingIpsBulkExtension } from './os-floating-ips-bulk.ts';
 import { hostsExtension } from './os-hosts.ts';
 import { hypervisorsExtension } from './os-hypervisors.ts';
 import { instanceActionsExtension } from './os-instance-actions.ts';
 import { migrationsExtension } from './os-migrations.ts';
 import { multipleCreateExtension } from './os-multiple-create.ts';
+import { networksExtension } from './os-networks.ts';
 import { quotaClassSetsExtension } from './os-quota-class-sets.ts';
 import { quotaSetsExtension } from './os-quota-sets.ts';
 import { schedulerExtension } from './os-scheduler/index.ts';
@@ -49,6 +56,7 @@ export const ALL_EXTENSIONS: Extension[] = [
   databaseReplicasExtension,
   serverMetadataExtension,
   ipsExtension,
+  attachInterfacesExtension,
   adminActionsExtension,
   evacuateExtension,
   imagesExtension,
@@ -77,6 +85,11 @@ export const ALL_EXTENSIONS: Extension[] = [
   serverMigrationsExtension,
   instanceActionsExtension,
   simpleTenantUsageExtension,
+  networksExtension,
+  fixedIpsExtension,
+  floatingIpsExtension,
+  floatingIpPoolsExtension,
+  floatingIpsBulkExtension,
 ];
 
 /** The extensions a deployment serves: all but those its DISABLED_EXTENSIONS names (never a core one). */
@@ -98,6 +111,7 @@ export function enabledExtensions(disabled: string[]): Extension[] {
  * Workers, so a disabled extension's routes answer 404 as if they did not exist.
  */
 export function mountExtensions(app: Hono<AppEnv>): void {
+  mountLegacyNetworkGuard(app, '/v3');
   for (const extension of ALL_EXTENSIONS) {
     mountRoutes(app, extension.routes, (c: Context<AppEnv>) => {
       if (!c.var.extensions.includes(extension)) {

@@ -4,6 +4,7 @@ import { authorize } from '../policy.ts';
 import { type Route, route } from '../route.ts';
 import { ADMIN_ACTIONS } from './os-admin-actions.ts';
 import { EVACUATE_ACTIONS } from './os-evacuate.ts';
+import { FLOATING_IP_ACTIONS } from './os-floating-ips.ts';
 import { loadServerForAction, type ServerAction } from './server-action-kit.ts';
 import { SERVER_CORE_ACTIONS } from './server-core-actions.ts';
 import { requireUnlocked } from './server-lock.ts';
@@ -12,7 +13,10 @@ import { requireUnlocked } from './server-lock.ts';
 // family (servers core, os-admin-actions, os-evacuate) declares its actions; this module only
 // dispatches: validate, check the extension is enabled, policy, the lock, then run.
 export const SERVER_ACTIONS: ReadonlyMap<string, ServerAction> = new Map(
-  [...SERVER_CORE_ACTIONS, ...ADMIN_ACTIONS, ...EVACUATE_ACTIONS].map((action) => [action.name, action]),
+  [...SERVER_CORE_ACTIONS, ...ADMIN_ACTIONS, ...EVACUATE_ACTIONS, ...FLOATING_IP_ACTIONS].map((action) => [
+    action.name,
+    action,
+  ]),
 );
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -20,7 +20,7 @@ import {
 import type { AnyMySqlColumn } from 'drizzle-orm/mysql-core';
 import * as v from 'valibot';
 import { eqIfGiven } from '../../../schema/conditions.ts';
-import { instances, instanceTags, MAX_TAG_LENGTH } from '../../../schema/tables/index.ts';
+import { instanceInfoCaches, instances, instanceTags, MAX_TAG_LENGTH } from '../../../schema/tables/index.ts';
 import type { TaskState, VmState } from '../../compute/instance-states.ts';
 import { serverStatus } from '../../compute/server-status.ts';
 import { BadRequest, Forbidden } from '../../shared/errors.ts';
@@ -101,14 +101,29 @@ const CommaList = <T extends string>(options: readonly T[], message: string) =>
     v.array(v.picklist(options, message)),
   );
 
+/** A regular expression the database can run too: one JavaScript accepts, of a sane length. */
+const AddressPattern = v.pipe(
+  v.string(),
+  v.maxLength(255),
+  v.check((pattern) => {
+    try {
+      new RegExp(pattern);
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'must be a regular expression'),
+);
+
 export const LIST_FILTER_FIELDS = {
   name: v.optional(Text),
   status: v.optional(v.pipe(v.string(), v.toUpperCase(), v.maxLength(30))),
   image: v.optional(LastSegment),
   flavor: v.optional(LastSegment),
   reservation_id: v.optional(Text),
-  // Accepted and ignored: servers have no addresses until networking exists.
-  ip: v.optional(Text),
+  // Nova's regular expressions, matched from the start of each fixed IPv4 (ip) or IPv6 (ip6) address.
+  ip: v.optional(AddressPattern),
+  ip6: v.optional(AddressPattern),
   changes_since: v.optional(Timestamp),
   'changes-since': v.optional(Timestamp),
   host: v.optional(Text),
@@ -261,6 +276,14 @@ function changesCondition(filters: ListFilters): SQL | undefined {
  * changes-since (or, from version 3, changes-before), as in Havana, so a client polling for changes
  * also learns about deletions. `later`: the request reads the servers extension at version 3 or later.
  */
+/**
+ * Servers with a fixed address of `version` that `pattern` matches from its start (Nova's ip and ip6
+ * filters), read from each server's network cache in the same query as the page.
+ */
+function addressCondition(version: 4 | 6, pattern: string): SQL {
+  return sql`EXISTS (SELECT 1 FROM ${instanceInfoCaches}, JSON_TABLE(${instanceInfoCaches.network_info}, '$[*].network.subnets[*].ips[*]' COLUMNS (address VARCHAR(64) PATH '$.address', version INT PATH '$.version')) AS fixed WHERE ${instanceInfoCaches.instance_uuid} = ${instances.uuid} AND fixed.version = ${version} AND fixed.address REGEXP ${`^(?:${pattern})`})`;
+}
+
 export function listFilterConditions(caller: Caller, filters: ListFilters, later: boolean): SQL | undefined {
   const conditions: (SQL | undefined)[] = [
     changesCondition(filters),
@@ -271,6 +294,8 @@ export function listFilterConditions(caller: Caller, filters: ListFilters, later
       ? undefined
       : sql`JSON_UNQUOTE(JSON_EXTRACT(${instances.flavor}, '$.flavorid')) = ${filters.flavor}`,
     eqIfGiven(instances.reservation_id, filters.reservation_id),
+    filters.ip === undefined ? undefined : addressCondition(4, filters.ip),
+    filters.ip6 === undefined ? undefined : addressCondition(6, filters.ip6),
   ];
   if (later) {
     conditions.push(

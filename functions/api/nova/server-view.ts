@@ -1,10 +1,13 @@
 import type { Context } from 'hono';
+import type { NetworkInfo } from '../../../schema/objects/network-info.ts';
 import type { instanceFaults, instances } from '../../../schema/tables/index.ts';
 import { STATUSES_WITH_PROGRESS, serverStatus } from '../../compute/server-status.ts';
+import { loadNetworkInfo } from '../../network/instance-cache.ts';
 import { sha256Hex } from '../../shared/encoding.ts';
 import type { AppEnv } from '../context.ts';
 import { bookmarkLink, resourceLinks } from '../links.ts';
 import { extensionAttributes } from './extension.ts';
+import { addressesOf } from './ips.ts';
 
 type InstanceRow = typeof instances.$inferSelect;
 type FaultRow = typeof instanceFaults.$inferSelect;
@@ -17,8 +20,17 @@ export async function hostId(projectId: string, host: string): Promise<string> {
   return (await sha256Hex(`${projectId}${host}`)).slice(0, 56);
 }
 
-/** The core view plus what the enabled view extensions add (extended status, AZ, usage, server attributes). */
-export async function serverDetail(c: Context<AppEnv>, instance: InstanceRow, fault: FaultRow | undefined) {
+/**
+ * The core view plus what the enabled view extensions add (extended status, AZ, usage, server
+ * attributes). A list passes each server's network info, read for the whole page at once
+ * (loadNetworkInfos); a single server's is read here.
+ */
+export async function serverDetail(
+  c: Context<AppEnv>,
+  instance: InstanceRow,
+  fault: FaultRow | undefined,
+  networkInfo?: NetworkInfo,
+) {
   const status = serverStatus(instance.vm_state, instance.task_state);
   const isAdmin = c.var.caller.isAdmin;
   return {
@@ -33,7 +45,7 @@ export async function serverDetail(c: Context<AppEnv>, instance: InstanceRow, fa
     flavor: { id: instance.flavor.flavorid, links: bookmarkLink(c, 'flavors', instance.flavor.flavorid) },
     created: instance.created_at.toISOString(),
     updated: (instance.updated_at ?? instance.created_at).toISOString(),
-    addresses: {},
+    addresses: addressesOf(networkInfo ?? (await loadNetworkInfo(c.var.db, instance.uuid))),
     access_ip_v4: '',
     access_ip_v6: '',
     key_name: instance.key_name,

@@ -10,6 +10,7 @@ import { startAction } from '../../compute/instance-actions.ts';
 import { failInstance } from '../../compute/instance-faults.ts';
 import { transitionInstance } from '../../compute/instance-states.ts';
 import { checkMetadataQuota } from '../../compute/quotas.ts';
+import { loadNetworkInfos } from '../../network/instance-cache.ts';
 import { hintProblems, loadActivePolicies } from '../../scheduler/policies.ts';
 import { stateMachineArn } from '../../shared/aws.ts';
 import { randomPassword } from '../../shared/encoding.ts';
@@ -46,6 +47,7 @@ import {
   VERSION_3_LIST_FIELDS,
 } from './server-filters.ts';
 import { requireUnlocked } from './server-lock.ts';
+import { checkRequestedNetworks, Networks, usesLaterNetworkForms } from './server-networks.ts';
 import { serverDetail } from './server-view.ts';
 
 // image_ref is a uuid or an href whose last path segment is one (Havana v3).
@@ -74,6 +76,8 @@ const CreateServer = v.object({
       {},
     ),
     ...CREATE_OPTION_FIELDS,
+    // What the server is plugged into; checked against the network API below (server-networks.ts).
+    networks: v.optional(Networks),
     // Checked against the active scheduling policies below (functions/scheduler/policies.ts).
     'os-scheduler-hints:scheduler_hints': v.optional(
       v.record(v.pipe(v.string(), v.minLength(1), v.maxLength(255)), v.unknown()),
@@ -204,6 +208,18 @@ async function createServer(c: Context<AppEnv>, { server }: v.InferOutput<typeof
   if (later.host !== undefined || later.hypervisor_hostname !== undefined) {
     await checkRequestedDestination(db, caller, later.host, later.hypervisor_hostname);
   }
+  if (usesLaterNetworkForms(server.networks) && requestedVersion(c, serversExtension) < 4) {
+    throw new BadRequest(
+      'networks may be "auto", "none" or carry tags from version 4 of the servers extension',
+    );
+  }
+  const requestedNetworks = await checkRequestedNetworks(
+    db,
+    c.var.config,
+    caller,
+    server.networks,
+    counts.max,
+  );
   const snapshot = flavorSnapshot(flavor);
   const reservationId = `r-${crypto.randomUUID().slice(0, 8)}`;
   const now = new Date();
@@ -268,7 +284,7 @@ async function createServer(c: Context<AppEnv>, { server }: v.InferOutput<typeof
         new StartExecutionCommand({
           stateMachineArn: stateMachineArn(c.var.config, 'boot-server'),
           name: `boot-${uuid}`,
-          input: JSON.stringify({ instance_uuid: uuid }),
+          input: JSON.stringify({ instance_uuid: uuid, requested_networks: requestedNetworks }),
         }),
       );
       await db
@@ -388,7 +404,7 @@ export const serversExtension: Extension = defineExtension({
   alias: 'servers',
   name: 'Servers',
   description: 'Servers.',
-  version: 3,
+  version: 4,
   core: true,
   history: [
     { version: 1, change: 'Havana v3: create answers admin_pass' },
@@ -397,6 +413,11 @@ export const serversExtension: Extension = defineExtension({
       version: 3,
       change:
         "Nova's later server attributes, written here and shown by the /v2.1 face: create takes description, hostname, tags, trusted_image_certificates and (admins) the host and hypervisor_hostname to boot on; update description, hostname and pinned_availability_zone; rebuild description, hostname, key_name, user_data and trusted_image_certificates; the list filters by tags, tags-any, not-tags, not-tags-any, changes-before, locked, hostname, key_name, config_drive, created_at, launched_at, terminated_at, power_state and progress, lets members filter their own servers by vm_state, task_state, availability_zone and user_id, and sorts by sort_key/sort_dir",
+    },
+    {
+      version: 4,
+      change:
+        'create takes networks as "auto" (every network the project can use, as no networks does) or "none" (no network), and network items may carry a tag (Nova 2.32/2.37/2.42); the server view\'s addresses come from the instance network cache',
     },
   ],
   routes: [
@@ -433,12 +454,20 @@ export const serversExtension: Extension = defineExtension({
       responses: { 200: 'servers with the full server view' },
       handler: async (c, { query }) => {
         const rows = await listInstances(c, query);
-        const faults = await latestFaults(
-          c.var.db,
-          rows.filter((row) => row.vm_state === 'error').map((row) => row.uuid),
-        );
+        const [faults, networks] = await Promise.all([
+          latestFaults(
+            c.var.db,
+            rows.filter((row) => row.vm_state === 'error').map((row) => row.uuid),
+          ),
+          loadNetworkInfos(
+            c.var.db,
+            rows.map((row) => row.uuid),
+          ),
+        ]);
         return c.json({
-          servers: await Promise.all(rows.map((row) => serverDetail(c, row, faults.get(row.uuid)))),
+          servers: await Promise.all(
+            rows.map((row) => serverDetail(c, row, faults.get(row.uuid), networks.get(row.uuid) ?? [])),
+          ),
         });
       },
     }),
