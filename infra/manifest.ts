@@ -10,6 +10,7 @@ export const DEPLOYED_WORKFLOWS = [
   'cache-images',
   'delete-server',
   'migrate-server',
+  'network-migration',
   'server-action',
   'server-interface',
 ] as const satisfies readonly WorkflowName[];

@@ -4,6 +4,7 @@ import { bootServer } from './boot-server.ts';
 import { cacheImages } from './cache-images.ts';
 import { deleteServer } from './delete-server.ts';
 import { migrateServer } from './migrate-server.ts';
+import { networkMigration } from './network-migration.ts';
 import { serverAction } from './server-action.ts';
 import { serverInterface } from './server-interface.ts';
 
@@ -14,6 +15,7 @@ export const WORKFLOWS = {
   'cache-images': cacheImages,
   'delete-server': deleteServer,
   'migrate-server': migrateServer,
+  'network-migration': networkMigration,
   'server-action': serverAction,
   'server-interface': serverInterface,
 } as const satisfies Record<string, (refs: WorkflowRefs) => StateMachineDefinition>;

@@ -36,6 +36,7 @@ export const POLICY = {
   'compute_extension:os-services': 'admin_api',
   'compute_extension:os-aggregates': 'admin_api',
   'compute_extension:os-migrations': 'admin_api',
+  'compute_extension:os-network-migrations': 'admin_api',
   'compute_extension:server-migrations': 'admin_api',
   'compute_extension:server-migrations:cancel': 'admin_api',
   'compute_extension:server-migrations:force_complete': 'admin_api',

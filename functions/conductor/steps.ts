@@ -8,6 +8,7 @@ import * as remove from './delete-steps.ts';
 import * as serverInterface from './interface-steps.ts';
 import * as migrationRollback from './migration-rollback.ts';
 import * as migration from './migration-steps.ts';
+import * as networkMigration from './network-migration-steps.ts';
 import * as serverAction from './server-action-steps.ts';
 import { withCauseInMessage } from './step-errors.ts';
 
@@ -41,6 +42,24 @@ export const CONDUCTOR_STEPS = {
   'migration.complete': migration.complete,
   'migration.rollback': migrationRollback.rollback,
   'migration.end_rollback': migrationRollback.endRollback,
+  'network-migration.begin': networkMigration.begin,
+  'network-migration.plan': networkMigration.plan,
+  'network-migration.freeze': networkMigration.freeze,
+  'network-migration.networks': networkMigration.networks,
+  'network-migration.ports': networkMigration.ports,
+  'network-migration.routers': networkMigration.routers,
+  'network-migration.floating_ips': networkMigration.floatingIps,
+  'network-migration.next_plugs': networkMigration.nextPlugs,
+  'network-migration.prepare_plug': networkMigration.preparePlug,
+  'network-migration.plugged': networkMigration.plugged,
+  'network-migration.plug_failed': networkMigration.plugFailed,
+  'network-migration.verify': networkMigration.verify,
+  'network-migration.cut_over': networkMigration.cutOver,
+  'network-migration.rewrite_caches': networkMigration.rewriteCachesStep,
+  'network-migration.complete': networkMigration.complete,
+  'network-migration.rollback': networkMigration.rollback,
+  'network-migration.rolled_back': networkMigration.rolledBack,
+  'network-migration.fail': networkMigration.fail,
   'scheduler.select': selectStep,
   'server-action.prepare': serverAction.prepare,
   'server-action.finish': serverAction.finish,

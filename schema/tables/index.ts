@@ -8,6 +8,7 @@ export * from './instance-network.ts';
 export * from './instances.ts';
 export * from './key-pairs.ts';
 export * from './migrations.ts';
+export * from './network-migrations.ts';
 export * from './networking.ts';
 export * from './nova-network.ts';
 export * from './quotas.ts';

@@ -81,6 +81,20 @@ describe('workflow definitions', () => {
     }
   });
 
+  // A network migration that stops on an error must say so on its row (the Fail step), or the run
+  // would read `migrating` forever with the legacy API frozen.
+  it('network-migration sends every failure of its run to the step that records it', () => {
+    const states = rendered('network-migration').States as Record<string, LooseState>;
+    const uncaught = Object.entries(states)
+      .filter(([name, state]) => (state.Type === 'Task' || state.Type === 'Map') && name !== 'Fail')
+      .filter(([, state]) => {
+        const catches = (state.Catch ?? []) as { ErrorEquals: string[]; Next: string }[];
+        return !catches.some((rule) => rule.ErrorEquals.includes('States.ALL') && rule.Next === 'Fail');
+      })
+      .map(([name]) => name);
+    expect(uncaught).toEqual([]);
+  });
+
   it('are checked by a validator that rejects a transition to a missing state', () => {
     const broken = rendered('boot-server');
     const states = broken.States as Record<string, Record<string, unknown>>;

@@ -1,5 +1,6 @@
 import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { createMiddleware } from 'hono/factory';
+import { refuseLegacyWriteWhileFrozen } from '../../network/migration/freeze.ts';
 import { networkApiMode } from '../../network/mode.ts';
 import { NotFound } from '../../shared/errors.ts';
 import type { AppEnv } from '../context.ts';
@@ -52,6 +53,9 @@ const legacyNetworkRoute = createMiddleware<AppEnv>(async (c, next) => {
   deprecate(c);
   if ((await networkApiMode(c.var.db.$primary, c.var.config)) === 'neutron')
     throw new NotFound(NEUTRON_MODE_MESSAGE);
+  // A migration to the networking service copies the legacy state: no write may change it meanwhile.
+  if (c.req.method !== 'GET' && c.req.method !== 'HEAD')
+    await refuseLegacyWriteWhileFrozen(c.var.db.$primary);
   await next();
   // An answer made as a Response of its own (not through the context) gets them here.
   c.res.headers.set('Deprecation', DEPRECATION_HEADER);

@@ -33,6 +33,7 @@ import { hypervisorsExtension } from './os-hypervisors.ts';
 import { instanceActionsExtension } from './os-instance-actions.ts';
 import { migrationsExtension } from './os-migrations.ts';
 import { multipleCreateExtension } from './os-multiple-create.ts';
+import { networkMigrationsExtension } from './os-network-migrations.ts';
 import { networksExtension } from './os-networks.ts';
 import { quotaClassSetsExtension } from './os-quota-class-sets.ts';
 import { quotaSetsExtension } from './os-quota-sets.ts';
@@ -82,6 +83,7 @@ export const ALL_EXTENSIONS: Extension[] = [
   schedulerExtension,
   schedulerHintsExtension,
   migrationsExtension,
+  networkMigrationsExtension,
   serverMigrationsExtension,
   instanceActionsExtension,
   simpleTenantUsageExtension,

@@ -18,6 +18,7 @@ import {
 } from '../../network/instance-networks.ts';
 import { canonicalIp } from '../../network/ip-math.ts';
 import { subnetContaining } from '../../network/ipam.ts';
+import { refuseLegacyWriteWhileFrozen } from '../../network/migration/freeze.ts';
 import { type NetworkApiMode, networkApiMode } from '../../network/mode.ts';
 import { usableBy } from '../../network/nova-network/project-networks.ts';
 import { BadRequest, Conflict } from '../../shared/errors.ts';
@@ -182,8 +183,10 @@ export async function checkRequestedNetworks(
   networks: Networks | undefined,
   maxCount: number,
 ): Promise<RequestedNetworks> {
+  const mode = await networkApiMode(db, config);
+  // A boot on nova-network would add a VIF the running migration has not copied.
+  if (mode === 'nova-network' && networks !== 'none') await refuseLegacyWriteWhileFrozen(db);
   if (networks === undefined || networks === 'auto' || networks.length === 0) {
-    const mode = await networkApiMode(db, config);
     if (mode === 'neutron' && (await usableNetworkIds(db, caller.projectId)).length > 1) {
       throw new Conflict(NETWORK_AMBIGUOUS);
     }
@@ -197,7 +200,7 @@ export async function checkRequestedNetworks(
   if (maxCount > 1 && items.some((item) => item.fixed_ip)) {
     throw new BadRequest('max_count cannot be greater than 1 if a fixed_ip is specified.');
   }
-  if ((await networkApiMode(db, config)) === 'neutron') await checkNeutronItems(db, caller, items);
+  if (mode === 'neutron') await checkNeutronItems(db, caller, items);
   else await checkLegacyItems(db, caller, items);
   return items;
 }
