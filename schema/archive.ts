@@ -111,6 +111,14 @@ export const ARCHIVE_PLAN: readonly ArchivedTable[] = [
   { live: tables.quotas, shadow: tables.shadowQuotas },
   { live: tables.quotaClasses, shadow: tables.shadowQuotaClasses },
   { live: tables.quotaUsages, shadow: tables.shadowQuotaUsages },
+  {
+    live: tables.fixedIps,
+    shadow: tables.shadowFixedIps,
+    belongsTo: [tables.fixedIps.network_id, tables.novaNetworks.id],
+  },
+  { live: tables.novaNetworks, shadow: tables.shadowNovaNetworks },
+  { live: tables.floatingIps, shadow: tables.shadowFloatingIps },
+  { live: tables.virtualInterfaces, shadow: tables.shadowVirtualInterfaces },
 ];
 
 export const DEFAULT_BATCH_SIZE = 500;

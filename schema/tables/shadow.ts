@@ -21,6 +21,7 @@ import {
 } from './instances.ts';
 import { keyPairs } from './key-pairs.ts';
 import { migrations } from './migrations.ts';
+import { fixedIps, floatingIps, novaNetworks, virtualInterfaces } from './nova-network.ts';
 import { quotaClasses, quotas, quotaUsages } from './quotas.ts';
 import { dedicatedHosts, schedulerPolicies, schedulerPolicyBindings } from './scheduler.ts';
 import { services } from './services.ts';
@@ -111,5 +112,10 @@ export const shadowQuotas = shadowTable(quotas);
 export const shadowQuotaClasses = shadowTable(quotaClasses);
 export const shadowQuotaUsages = shadowTable(quotaUsages);
 export const shadowSchedulerPolicies = shadowTable(schedulerPolicies);
+// nova-network's Havana tables: fixed IPs go with their network, which the purge looks up by id.
+export const shadowNovaNetworks = shadowTable(novaNetworks);
+export const shadowFixedIps = shadowTable(fixedIps, 'network_id');
+export const shadowFloatingIps = shadowTable(floatingIps);
+export const shadowVirtualInterfaces = shadowTable(virtualInterfaces, 'instance_uuid');
 export const shadowSchedulerPolicyBindings = shadowTable(schedulerPolicyBindings, 'policy_id');
 export const shadowDedicatedHosts = shadowTable(dedicatedHosts, 'aggregate_id');

@@ -158,6 +158,7 @@ describe('Keystone v3 identity', () => {
       identity: `${origin}/identity`,
       compute: `${origin}/v2.1`,
       image: `${origin}/image`,
+      network: `${origin}/network`,
     });
     // Stable ids: a second token lists the same ones.
     const again = await authenticate({ name: 'admin', password: stackInfo().admin.password });
@@ -254,6 +255,7 @@ describe('Keystone v3 identity', () => {
       'compute',
       'identity',
       'image',
+      'network',
     ]);
     expect(catalog.body.links.self).toBe(`${origin}/identity/v3/auth/catalog`);
     const projects = await call<{ projects: Entity[] }>('GET', `${V3}/auth/projects`, { token: admin });

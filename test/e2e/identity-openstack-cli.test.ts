@@ -107,6 +107,7 @@ describe('the openstack CLI against /identity', () => {
       'compute:nova',
       'identity:keystone',
       'image:glance',
+      'network:neutron',
     ]);
     const endpoints = await openstackJson<Array<Record<string, string | boolean>>>(cloud, [
       'endpoint',

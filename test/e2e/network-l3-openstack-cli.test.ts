@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, login } from '../helpers/api.ts';
 import { createMember } from '../helpers/identity.ts';
+import { removeNetworkingNamed } from '../helpers/networks.ts';
 import { adminCloud, type OpenstackCloud, openstack, openstackJson } from '../helpers/openstack-cli.ts';
 
 // Debian 12's unmodified `openstack` CLI (python3-openstackclient 6.0 on openstacksdk 0.101) driving
@@ -44,6 +45,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await removeNetworkingNamed(admin, suffix);
   await rm(dir, { recursive: true, force: true });
 });
 

@@ -1,8 +1,9 @@
 import { eq } from 'drizzle-orm';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { neutronIpAllocations, neutronPorts } from '../../schema/tables/index.ts';
 import { call, login, primaryDb } from '../helpers/api.ts';
 import { createMember } from '../helpers/identity.ts';
+import { removeNetworkingNamed } from '../helpers/networks.ts';
 
 // Routers and floating IPs through /network/v2.0 against the stack: gateways on an external network,
 // interfaces by subnet and by port, floating IPs allocated from the external pool, associated with a
@@ -112,6 +113,8 @@ describe('routers and floating IPs', () => {
   let external: string;
   let externalSubnet: string;
   let plain: string;
+
+  afterAll(() => removeNetworkingNamed(admin, suffix));
 
   beforeAll(async () => {
     admin = await login();

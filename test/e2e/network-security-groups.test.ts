@@ -1,8 +1,9 @@
 import { and, eq } from 'drizzle-orm';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { neutronSecurityGroupRules, neutronSecurityGroups, quotaUsages } from '../../schema/tables/index.ts';
 import { call, login, primaryDb } from '../helpers/api.ts';
 import { createMember } from '../helpers/identity.ts';
+import { removeNetworkingNamed } from '../helpers/networks.ts';
 
 // Security groups, their rules and the networking quotas through /network/v2.0 against the stack.
 
@@ -66,6 +67,8 @@ describe('security groups, rules and networking quotas', () => {
   let member: string;
   let memberProject: string;
   let other: string;
+
+  afterAll(() => removeNetworkingNamed(admin, suffix));
 
   beforeAll(async () => {
     admin = await login();

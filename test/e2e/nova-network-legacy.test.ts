@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { and, eq, isNotNull } from 'drizzle-orm';
+import { and, eq, isNotNull, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DEPRECATION_HEADER,
@@ -19,7 +19,13 @@ import {
 import { addLegacyNetworkToProject } from '../../functions/network/nova-network/networks.ts';
 import { Conflict } from '../../functions/shared/errors.ts';
 import type { NetworkInfo } from '../../schema/objects/network-info.ts';
-import { fixedIps, neutronNetworks, novaNetworks, virtualInterfaces } from '../../schema/tables/index.ts';
+import {
+  fixedIps,
+  floatingIps,
+  neutronNetworks,
+  novaNetworks,
+  virtualInterfaces,
+} from '../../schema/tables/index.ts';
 import {
   type ApiResponse,
   type CallOptions,
@@ -104,6 +110,15 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  // Only this file (and the migration's, which checks for leftovers) writes nova-network's tables, and
+  // stack files run one at a time: every live row is this file's. Soft-deleted as Havana deletes them.
+  const db = primaryDb();
+  for (const table of [virtualInterfaces, fixedIps, floatingIps, novaNetworks]) {
+    await db
+      .update(table)
+      .set({ deleted: sql`${table.id}`, deleted_at: new Date() })
+      .where(eq(table.deleted, 0));
+  }
   await useNetworkApi('neutron');
 });
 

@@ -86,3 +86,59 @@ export async function guestVifs(host: string, uuid: string): Promise<GuestVifs |
   const state = JSON.parse(await readFile(path, 'utf8')) as { instances: GuestVifs[] };
   return state.instances.find((guest) => guest.uuid === uuid);
 }
+
+interface Named {
+  id: string;
+  name: string;
+}
+
+/**
+ * Removes, as an admin, every router and network of any project whose name contains `marker` (a test
+ * file's run suffix), with what hangs on them: floating IPs, router interfaces and gateways, ports.
+ * Stack files share one cloud and a boot that names no network uses the project's only one, so a file
+ * that makes networks must leave none behind.
+ */
+export async function removeNetworkingNamed(adminToken: string, marker: string): Promise<void> {
+  const token = adminToken;
+  const routers = await call<{ routers: Named[] }>('GET', '/network/v2.0/routers', { token });
+  for (const router of (routers.body.routers ?? []).filter((item) => item.name.includes(marker))) {
+    const ports = await call<{ ports: Port[] }>('GET', `/network/v2.0/ports?device_id=${router.id}`, {
+      token,
+    });
+    for (const port of ports.body.ports ?? []) {
+      if (port.device_owner !== 'network:router_interface') continue;
+      await call('PUT', `/network/v2.0/routers/${router.id}/remove_router_interface`, {
+        token,
+        body: { port_id: port.id },
+      });
+    }
+    await call('PUT', `/network/v2.0/routers/${router.id}`, {
+      token,
+      body: { router: { external_gateway_info: {} } },
+    });
+    await call('DELETE', `/network/v2.0/routers/${router.id}`, { token });
+  }
+  const networks = await call<{ networks: Named[] }>('GET', '/network/v2.0/networks', { token });
+  const mine = (networks.body.networks ?? []).filter((item) => item.name.includes(marker));
+  const floating = await call<{
+    floatingips: Array<{ id: string; floating_network_id: string; port_id: string | null }>;
+  }>('GET', '/network/v2.0/floatingips', { token });
+  const ids = new Set(mine.map((network) => network.id));
+  for (const fip of floating.body.floatingips ?? []) {
+    if (ids.has(fip.floating_network_id))
+      await call('DELETE', `/network/v2.0/floatingips/${fip.id}`, { token });
+  }
+  for (const network of mine) {
+    const ports = await call<{ ports: Port[] }>('GET', `/network/v2.0/ports?network_id=${network.id}`, {
+      token,
+    });
+    for (const port of ports.body.ports ?? []) {
+      for (const fip of (floating.body.floatingips ?? []).filter((item) => item.port_id === port.id)) {
+        await call('DELETE', `/network/v2.0/floatingips/${fip.id}`, { token });
+      }
+      await call('DELETE', `/network/v2.0/ports/${port.id}`, { token });
+    }
+    const deleted = await call('DELETE', `/network/v2.0/networks/${network.id}`, { token });
+    expect(deleted.status, `network ${network.name}: ${JSON.stringify(deleted.body)}`).toBe(204);
+  }
+}
