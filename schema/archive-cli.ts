@@ -1,8 +1,7 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as v from 'valibot';
 import { type ArchiveReport, archiveDeletedRows, DEFAULT_BATCH_SIZE, purgeShadowRows } from './archive.ts';
+import { cliDatabaseUrl } from './cli-database-url.ts';
 import { createDatabase } from './db.ts';
 
 // `tsx schema/archive-cli.ts --max-rows N --before DATE [--purge-before DATE] [--batch-size N]`
@@ -30,24 +29,6 @@ const Args = v.object({
   'batch-size': v.optional(positiveInt, String(DEFAULT_BATCH_SIZE)),
 });
 
-const StackFile = v.object({ databaseUrl: v.pipe(v.string(), v.url()) });
-
-async function databaseUrl(): Promise<string> {
-  const fromEnv = process.env.DATABASE_URL;
-  if (fromEnv) return fromEnv;
-  const dataDir = process.env.LOCAL_DATA_DIR ?? new URL('../.local/', import.meta.url).pathname;
-  const stackFile = join(dataDir, 'stack.json');
-  let text: string;
-  try {
-    text = await readFile(stackFile, 'utf8');
-  } catch {
-    throw new Error(
-      `DATABASE_URL is not set and ${stackFile} does not exist: set DATABASE_URL to the database's PlanetScale URL, or start the local cloud with \`npm start\` first`,
-    );
-  }
-  return v.parse(StackFile, JSON.parse(text)).databaseUrl;
-}
-
 function printReport(title: string, report: ArchiveReport): void {
   const width = Math.max(...Object.keys(report.tables).map((table) => table.length));
   console.log(title);
@@ -72,7 +53,7 @@ async function main(): Promise<void> {
     throw new Error(`${issues.join('\n')}\n${USAGE}`);
   }
   const args = parsed.output;
-  const db = createDatabase({ primary: await databaseUrl(), replicas: [] }).$primary;
+  const db = createDatabase({ primary: await cliDatabaseUrl(), replicas: [] }).$primary;
   const options = { maxRows: args['max-rows'], batchSize: args['batch-size'] };
   printReport(
     `archived (deleted before ${args.before.toISOString()}):`,

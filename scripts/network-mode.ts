@@ -1,5 +1,3 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { and, count, eq, isNotNull } from 'drizzle-orm';
 import * as v from 'valibot';
 import {
@@ -8,6 +6,7 @@ import {
   networkApiMode,
   recordNetworkApiMode,
 } from '../functions/network/mode.ts';
+import { cliDatabaseUrl } from '../schema/cli-database-url.ts';
 import { createDatabase, type PrimaryDb } from '../schema/db.ts';
 import { neutronNetworks, virtualInterfaces } from '../schema/tables/index.ts';
 
@@ -19,24 +18,6 @@ import { neutronNetworks, virtualInterfaces } from '../schema/tables/index.ts';
 // Talks to DATABASE_URL (a PlanetScale URL), or else to the running local cloud (`npm start`).
 
 const USAGE = 'usage: npm run network:mode -- [nova-network|neutron]';
-
-const StackFile = v.object({ databaseUrl: v.pipe(v.string(), v.url()) });
-
-async function databaseUrl(): Promise<string> {
-  const fromEnv = process.env.DATABASE_URL;
-  if (fromEnv) return fromEnv;
-  const dataDir = process.env.LOCAL_DATA_DIR ?? new URL('../.local/', import.meta.url).pathname;
-  const stackFile = join(dataDir, 'stack.json');
-  let text: string;
-  try {
-    text = await readFile(stackFile, 'utf8');
-  } catch {
-    throw new Error(
-      `DATABASE_URL is not set and ${stackFile} does not exist: set DATABASE_URL to the database's PlanetScale URL, or start the local cloud with \`npm start\` first`,
-    );
-  }
-  return v.parse(StackFile, JSON.parse(text)).databaseUrl;
-}
 
 /** Why the deployment may not switch to `mode` now, or undefined when it may. */
 async function refusal(db: PrimaryDb, mode: NetworkApiMode): Promise<string | undefined> {
@@ -60,7 +41,7 @@ async function refusal(db: PrimaryDb, mode: NetworkApiMode): Promise<string | un
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   if (args.length > 1) throw new Error(USAGE);
-  const db = createDatabase({ primary: await databaseUrl(), replicas: [] }).$primary;
+  const db = createDatabase({ primary: await cliDatabaseUrl(), replicas: [] }).$primary;
   const [wanted] = args;
   if (wanted === undefined) {
     // Unrecorded, the deployment runs its NETWORK_API setting: read it as the API would.

@@ -582,6 +582,12 @@ const CASES: SampleCase[] = [
     method: 'GET',
     path: () => '/v3/os-aggregates',
     status: 200,
+    deviations: [
+      {
+        match: /^\$\.aggregates\[\d+\]\.availability_zone: expected string, got null$/,
+        why: "the list holds every aggregate of the shared test cloud, whichever file made it first; one made without a zone shows null, as Nova's does",
+      },
+    ],
   },
   {
     dir: 'os-aggregates',

@@ -1,4 +1,5 @@
 import { inject } from 'vitest';
+import { keepAliveFetch } from '../../functions/shared/keep-alive-fetch.ts';
 import { primaryPosition, replicaHasReached } from '../../schema/consistency.ts';
 import { createDatabase } from '../../schema/db.ts';
 import { waitUntil } from './wait.ts';
@@ -7,10 +8,15 @@ export function stackInfo() {
   return inject('stack');
 }
 
-/** The primary, for checking what a request wrote (tests never read a stale replica). */
+/**
+ * The primary, for checking what a request wrote (tests never read a stale replica). Through the
+ * conductor's keep-alive client: it sends a query again when the bridge closed the reused connection
+ * as the query went out (its idle timeout racing the reuse), which the global fetch reports as a
+ * failure ("other side closed") once a file polls the database from many cases at once.
+ */
 export function primaryDb() {
   const { database } = stackInfo();
-  return createDatabase({ primary: database.primaryUrl, replicas: [] }).$primary;
+  return createDatabase({ primary: database.primaryUrl, replicas: [] }, { fetch: keepAliveFetch }).$primary;
 }
 
 /**
