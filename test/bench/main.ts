@@ -8,6 +8,7 @@ import { BenchClient } from './client.ts';
 import { consistencyBench } from './consistency.ts';
 import { dataLayerBench } from './data-layer.ts';
 import { migrationBench } from './migrations.ts';
+import { networkMigrationBench } from './network-migration.ts';
 import { networkingBench } from './networking.ts';
 import { schedulerBench, schedulerDecisionBench } from './scheduler.ts';
 import { type Figure, round } from './stats.ts';
@@ -59,6 +60,8 @@ async function allFigures(): Promise<Figure[]> {
     );
     figures.push(...(await consistencyFigures(stack, client.authToken)));
     figures.push(...(await archiveBench({ primaryUrl: stack.database.primaryUrl })));
+    // Last: it turns the cloud into a nova-network deployment and migrates it.
+    figures.push(...(await networkMigrationBench(client, stack.database.primaryUrl, 100)));
   } finally {
     await stack.stop();
   }
@@ -101,7 +104,10 @@ async function onlyNetworkingFigures(): Promise<Figure[]> {
   try {
     const client = new BenchClient(stack.apiUrl);
     await client.login(stack.admin.username, stack.admin.password);
-    return await networkingBench(client);
+    return [
+      ...(await networkingBench(client)),
+      ...(await networkMigrationBench(client, stack.database.primaryUrl, 100)),
+    ];
   } finally {
     await stack.stop();
   }
