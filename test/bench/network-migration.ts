@@ -6,7 +6,6 @@ import { type Figure, round } from './stats.ts';
 // The nova-network → networking service migration's rate: a legacy deployment of `servers` servers
 // on one FlatDHCP network, booted through the API, migrated by POST /v3/os-network-migrations and
 // followed until the run completes. The cloud is the bench's own and ends in the networking service.
-const IMAGE = '70a599e0-31e7-49b7-b260-868f441e862b';
 const BOOTS_AT_ONCE = 10;
 
 interface Run {
