@@ -1196,6 +1196,15 @@ describe('server network cache', () => {
       });
       cleanup(() => bob, `/ports/${intruder.id}`);
       expect(await addresses()).toEqual([]);
+      // Nor does it when Alice's server is next rebuilt from its ports: only her own port is read.
+      const own = await createPort(alice, {
+        network_id: network.id,
+        device_id: serverId,
+        device_owner: 'compute:nova',
+        fixed_ips: [{ subnet_id: subnet.id, ip_address: '10.95.0.12' }],
+      });
+      cleanup(() => alice, `/ports/${own.id}`);
+      expect(await addresses()).toEqual(['10.95.0.12']);
     } finally {
       await primaryDb().delete(instanceInfoCaches).where(eq(instanceInfoCaches.instance_uuid, serverId));
       await primaryDb().delete(instances).where(eq(instances.uuid, serverId));
